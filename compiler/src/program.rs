@@ -1,0 +1,1 @@
+//! Loading a program: the root file and its imports. (Being written.)

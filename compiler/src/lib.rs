@@ -13,3 +13,4 @@ pub mod parser;
 pub mod program;
 pub mod analysis;
 pub mod value;
+pub mod config;

@@ -9,6 +9,10 @@
 //! [`Config::resources`] turns the configuration into the plain list of [`ResourceSpec`]s the
 //! dispatcher's resource pool works over (§8.2).
 
+// Every stage of the compiler reports a `Diagnostic` by value; boxing it here alone would only
+// make this module's callers differ from the others'.
+#![allow(clippy::result_large_err)]
+
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -289,8 +293,12 @@ impl Config {
         let file = SourceFile::new(path, text);
         // An empty document (or one holding only comments) is the default configuration;
         // serde would read it as a missing value rather than as an empty mapping.
+        // The text is first read as any YAML, to tell a file that is not YAML at all from one
+        // that does not fit the format; the second reading keeps the places of the values.
+        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+            .map_err(|err| yaml_error(&file, &err, true))?;
         let parsed: Option<Config> =
-            serde_yaml_ng::from_str(text).map_err(|err| yaml_error(&file, &err))?;
+            serde_yaml_ng::from_str(text).map_err(|err| yaml_error(&file, &err, false))?;
         let config = parsed.unwrap_or_default();
         config.check(&file)?;
         Ok(config)
@@ -612,7 +620,8 @@ pub fn local_hostname() -> String {
 // YAML errors → diagnostics
 
 /// Turns a serde_yaml_ng error into a `weft::config` diagnostic at the error's place.
-fn yaml_error(file: &Arc<SourceFile>, err: &serde_yaml_ng::Error) -> Diagnostic {
+/// `not_yaml` says the text does not even parse as YAML (rather than not fitting the format).
+fn yaml_error(file: &Arc<SourceFile>, err: &serde_yaml_ng::Error, not_yaml: bool) -> Diagnostic {
     let raw = err.to_string();
     let (message_with_path, _) = split_location_suffix(&raw);
     let (path, message) = split_yaml_path(message_with_path);
@@ -620,13 +629,21 @@ fn yaml_error(file: &Arc<SourceFile>, err: &serde_yaml_ng::Error) -> Diagnostic 
         offset_of(&file.text, loc.line(), loc.column())
     });
     let span = token_span(&file.text, offset);
-    let explained = explain(message);
-    let message = match path {
-        Some(path) => format!("{} (at `{path}`)", explained.message),
-        None => explained.message,
+    let explained = if not_yaml {
+        Explained {
+            message: format!("the configuration is not valid YAML: {message}"),
+            label: "the YAML parser stopped here".to_string(),
+            help: Some(
+                "check the indentation (the keys of one mapping line up) and that every \
+                 bracket and quote is closed"
+                    .to_string(),
+            ),
+        }
+    } else {
+        explain(path, message)
     };
     let mut diagnostic =
-        Diagnostic::error(Code::Config, file, span, message).with_label(explained.label);
+        Diagnostic::error(Code::Config, file, span, explained.message).with_label(explained.label);
     if let Some(help) = explained.help {
         diagnostic = diagnostic.with_help(help);
     }
@@ -671,8 +688,10 @@ struct Explained {
     help: Option<String>,
 }
 
-/// Rewrites serde's messages for people writing a configuration file.
-fn explain(message: &str) -> Explained {
+/// Rewrites serde's messages for people writing a configuration file. `path` is where the
+/// value sits (`local.memory`, `ssh.hosts[0]`); `None` at the top level.
+fn explain(path: Option<&str>, message: &str) -> Explained {
+    let place = path.map_or_else(String::new, |path| format!(" for `{path}`"));
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (name, expected) = split_expected(rest);
         let allowed = backquoted_names(expected);
@@ -684,8 +703,12 @@ fn explain(message: &str) -> Explained {
         if let Some(close) = closest(&name, &allowed) {
             help = format!("did you mean `{close}`? {help}");
         }
+        let section = path.map_or_else(
+            || "at the top level of the configuration".to_string(),
+            |path| format!("in `{path}`"),
+        );
         return Explained {
-            message: format!("unknown field `{name}` in the configuration"),
+            message: format!("unknown field `{name}` {section}"),
             label: "unknown field".to_string(),
             help: Some(help),
         };
@@ -698,22 +721,26 @@ fn explain(message: &str) -> Explained {
             help = format!("did you mean `{close}`? {help}");
         }
         return Explained {
-            message: format!("unknown value `{name}`"),
+            message: format!("unknown value `{name}`{place}"),
             label: "not one of the allowed values".to_string(),
             help: Some(help),
         };
     }
     if let Some(rest) = message.strip_prefix("missing field ") {
         let name = rest.trim_matches('`');
+        let entry = path.map_or_else(
+            || "the configuration".to_string(),
+            |path| format!("`{path}`"),
+        );
         return Explained {
-            message: format!("missing field `{name}`"),
+            message: format!("{entry} lacks the field `{name}`"),
             label: format!("this entry needs `{name}`"),
             help: Some(format!("add `{name}: …` to it")),
         };
     }
     if message.ends_with(SIZE_EXPECTATION) {
         return Explained {
-            message: format!("bad size: {}", message_subject(message)),
+            message: format!("bad size {}{place}", message_subject(message)),
             label: "not a size".to_string(),
             help: Some(
                 "write a unit such as 16GiB, 512MiB or 2GB (KiB, MiB, GiB, TiB are powers of 1024; \
@@ -724,15 +751,54 @@ fn explain(message: &str) -> Explained {
     }
     if message.ends_with(CORE_COUNT_EXPECTATION) {
         return Explained {
-            message: format!("bad number of cores: {}", message_subject(message)),
+            message: format!("bad number of cores {}{place}", message_subject(message)),
             label: "not a number of cores".to_string(),
             help: Some("write a whole number of cores, at least 1".to_string()),
         };
     }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "another type"));
+        return Explained {
+            message: format!(
+                "expected {}{place}, found {found}",
+                plain_expectation(expected)
+            ),
+            label: "wrong type".to_string(),
+            help: None,
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: ") {
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "another value"));
+        return Explained {
+            message: format!(
+                "expected {}{place}, found {found}",
+                plain_expectation(expected)
+            ),
+            label: "bad value".to_string(),
+            help: None,
+        };
+    }
     Explained {
-        message: message.to_string(),
+        message: match path {
+            Some(path) => format!("{message} (at `{path}`)"),
+            None => message.to_string(),
+        },
         label: "here".to_string(),
         help: None,
+    }
+}
+
+/// serde names Rust types in its expectations; a configuration's author thinks in YAML.
+fn plain_expectation(expected: &str) -> &str {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" => "a non-negative integer",
+        "a boolean" => "true or false",
+        "a sequence" => "a list",
+        other => other,
     }
 }
 
@@ -763,13 +829,20 @@ fn closest(name: &str, allowed: &[String]) -> Option<String> {
         .map(|(_, candidate)| candidate.clone())
 }
 
-/// `invalid value: string "16G", expected …` → `string "16G"`.
+/// `invalid value: string "16G", expected …` → `"16G"`; `invalid value: integer `0`, …` → `0`.
 fn message_subject(message: &str) -> &str {
     let without_expectation = message.split(", expected ").next().unwrap_or(message);
-    without_expectation
+    let subject = without_expectation
         .strip_prefix("invalid value: ")
         .or_else(|| without_expectation.strip_prefix("invalid type: "))
-        .unwrap_or(without_expectation)
+        .unwrap_or(without_expectation);
+    if let Some(text) = subject.strip_prefix("string ") {
+        return text;
+    }
+    match subject.strip_prefix("integer ") {
+        Some(number) => number.trim_matches('`'),
+        None => subject,
+    }
 }
 
 /// The byte offset of a 1-based line and column (columns count characters, as libyaml's do).

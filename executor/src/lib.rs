@@ -1,1 +1,2 @@
 //! weft's runtime. (Being written.)
+pub mod template;

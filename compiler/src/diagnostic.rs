@@ -57,6 +57,8 @@ pub enum Code {
     Unsatisfiable,
     Import,
     Config,
+    /// An error of the workflow body found while it runs (an index out of range, `int("x")`).
+    Runtime,
     /// Warnings: a wait inside a loop that serialises it.
     SerialWait,
     /// Warnings: an unused variable, task, fn or import.
@@ -76,6 +78,7 @@ impl Code {
             Code::Unsatisfiable => "weft::unsatisfiable",
             Code::Import => "weft::import",
             Code::Config => "weft::config",
+            Code::Runtime => "weft::runtime",
             Code::SerialWait => "weft::serial_wait",
             Code::Unused => "weft::unused",
         }

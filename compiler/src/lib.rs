@@ -15,3 +15,7 @@ pub mod program;
 pub mod analysis;
 pub mod value;
 pub mod config;
+pub mod calls;
+pub mod deps;
+pub mod eval;
+pub mod plan;

@@ -1,0 +1,373 @@
+//! The dependency analysis of LANGUAGE.md §7, in one place for the planner and the runtime.
+//!
+//! Each datum (a file or directory, by normalised absolute path) has versions. Calls are
+//! registered in program order; for each access the tracker answers which earlier tasks the
+//! call must wait for (true dependencies only: read after write) and which version it reads
+//! and writes. Writers always get a fresh version, so write-after-read and write-after-write
+//! never add an edge. Runs of `concurrent` accesses share one version and wait only for the
+//! version before the run; runs of `commutative` accesses do the same and are made mutually
+//! exclusive by the runtime through their shared `RunId`.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::ast::Direction;
+
+/// A task call's id: its position in program order, from 0.
+pub type TaskId = u64;
+
+/// The index of a datum in the tracker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DatumId(pub u32);
+
+/// Identifies a run of consecutive `concurrent` or `commutative` accesses to one datum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId {
+    pub datum: DatumId,
+    pub version: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RunKind {
+    Concurrent,
+    Commutative,
+}
+
+#[derive(Clone, Debug)]
+struct Run {
+    kind: RunKind,
+    /// The producers of the version the run started from: every member waits for them.
+    base: Vec<TaskId>,
+    members: Vec<TaskId>,
+}
+
+#[derive(Clone, Debug)]
+struct Datum {
+    path: PathBuf,
+    /// The current version: 0 is the datum as found on disk before the run.
+    version: u32,
+    /// The tasks whose completion makes the current version final (none: it is final).
+    producers: Vec<TaskId>,
+    run: Option<Run>,
+    /// Every task that accessed the datum since the body last wrote or deleted it.
+    accessors: Vec<TaskId>,
+    /// What the body knows about the path's existence: `Some(true)` once a call writes it or
+    /// the body writes it, `Some(false)` once deleted, `None` when only the disk can tell.
+    exists: Option<bool>,
+}
+
+/// What one access of a call resolves to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub datum: DatumId,
+    pub direction: Direction,
+    /// The version the task reads (for every direction but `out`).
+    pub reads: Option<u32>,
+    /// The version the task writes (for every direction but plain reads).
+    pub writes: Option<u32>,
+    /// Set for `concurrent` and `commutative` accesses: the run the task belongs to.
+    pub run: Option<RunId>,
+    /// Whether the task is the first member of its run (it prepares the shared version).
+    pub opens_run: bool,
+}
+
+/// The result of registering one call.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Registration {
+    /// Earlier tasks this call waits for, without duplicates, in increasing order.
+    pub deps: Vec<TaskId>,
+    /// One entry per access, in the order given.
+    pub accesses: Vec<Resolved>,
+}
+
+/// An edge of the task graph: `from` must finish before `to` starts, because `to` reads the
+/// version `version` of `datum` that `from` produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DepEdge {
+    pub from: TaskId,
+    pub to: TaskId,
+    pub datum: DatumId,
+    pub version: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Tracker {
+    data: Vec<Datum>,
+    by_path: HashMap<PathBuf, DatumId>,
+}
+
+impl Tracker {
+    pub fn new() -> Tracker {
+        Tracker::default()
+    }
+
+    /// The datum of a path (relative paths are taken relative to `base`), created on first use.
+    pub fn datum(&mut self, base: &Path, path: &str) -> DatumId {
+        let key = normalise(base, path);
+        if let Some(id) = self.by_path.get(&key) {
+            return *id;
+        }
+        let id = DatumId(self.data.len() as u32);
+        self.data.push(Datum {
+            path: key.clone(),
+            version: 0,
+            producers: Vec::new(),
+            run: None,
+            accessors: Vec::new(),
+            exists: None,
+        });
+        self.by_path.insert(key, id);
+        id
+    }
+
+    /// The datum of a path if it was ever used.
+    pub fn find(&self, base: &Path, path: &str) -> Option<DatumId> {
+        self.by_path.get(&normalise(base, path)).copied()
+    }
+
+    pub fn path(&self, datum: DatumId) -> &Path {
+        &self.data[datum.0 as usize].path
+    }
+
+    pub fn version(&self, datum: DatumId) -> u32 {
+        self.data[datum.0 as usize].version
+    }
+
+    /// The tasks that must finish before the current version of `datum` is final.
+    pub fn producers(&self, datum: DatumId) -> &[TaskId] {
+        &self.data[datum.0 as usize].producers
+    }
+
+    /// Every task that used `datum` since the body last wrote or deleted it.
+    pub fn accessors(&self, datum: DatumId) -> &[TaskId] {
+        &self.data[datum.0 as usize].accessors
+    }
+
+    /// Every datum ever used, with its normalised path.
+    pub fn data(&self) -> impl Iterator<Item = (DatumId, &Path)> {
+        self.data
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (DatumId(i as u32), d.path.as_path()))
+    }
+
+    /// What the body can say about the path's existence without waiting (§5 `exists`):
+    /// `None` means "whatever the disk says".
+    pub fn known_existence(&self, datum: DatumId) -> Option<bool> {
+        self.data[datum.0 as usize].exists
+    }
+
+    /// Registers a call of `task` making these accesses, in program order.
+    pub fn register(&mut self, task: TaskId, accesses: &[(DatumId, Direction)]) -> Registration {
+        let mut deps = Vec::new();
+        let mut resolved = Vec::with_capacity(accesses.len());
+        for &(id, direction) in accesses {
+            let datum = &mut self.data[id.0 as usize];
+            datum.accessors.push(task);
+            let mut run_id = None;
+            let mut opens_run = false;
+            let (reads, writes) = match direction {
+                Direction::In => {
+                    deps.extend_from_slice(&datum.producers);
+                    datum.run = None;
+                    (Some(datum.version), None)
+                }
+                Direction::Out => {
+                    datum.version += 1;
+                    datum.producers = vec![task];
+                    datum.run = None;
+                    datum.exists = Some(true);
+                    (None, Some(datum.version))
+                }
+                Direction::InOut => {
+                    deps.extend_from_slice(&datum.producers);
+                    let read = datum.version;
+                    datum.version += 1;
+                    datum.producers = vec![task];
+                    datum.run = None;
+                    datum.exists = Some(true);
+                    (Some(read), Some(datum.version))
+                }
+                Direction::Concurrent | Direction::Commutative => {
+                    let kind = if direction == Direction::Concurrent {
+                        RunKind::Concurrent
+                    } else {
+                        RunKind::Commutative
+                    };
+                    match &mut datum.run {
+                        Some(run) if run.kind == kind => {
+                            deps.extend_from_slice(&run.base);
+                            run.members.push(task);
+                            datum.producers.push(task);
+                        }
+                        _ => {
+                            deps.extend_from_slice(&datum.producers);
+                            datum.run = Some(Run {
+                                kind,
+                                base: std::mem::take(&mut datum.producers),
+                                members: vec![task],
+                            });
+                            datum.version += 1;
+                            datum.producers = vec![task];
+                            opens_run = true;
+                        }
+                    }
+                    datum.exists = Some(true);
+                    run_id = Some(RunId {
+                        datum: id,
+                        version: datum.version,
+                    });
+                    (Some(datum.version - 1), Some(datum.version))
+                }
+            };
+            resolved.push(Resolved {
+                datum: id,
+                direction,
+                reads,
+                writes,
+                run: run_id,
+                opens_run,
+            });
+        }
+        deps.sort_unstable();
+        deps.dedup();
+        deps.retain(|d| *d != task);
+        Registration {
+            deps,
+            accesses: resolved,
+        }
+    }
+
+    /// The body wrote the path itself: a new version, final at once, at the user's path.
+    /// The caller has waited for `accessors` first (§7).
+    pub fn body_write(&mut self, datum: DatumId) -> u32 {
+        let d = &mut self.data[datum.0 as usize];
+        d.version += 1;
+        d.producers.clear();
+        d.run = None;
+        d.accessors.clear();
+        d.exists = Some(true);
+        d.version
+    }
+
+    /// The body deleted the path: it is forgotten (a later read starts from a new, missing
+    /// version). The caller removes the file once `accessors` are done.
+    pub fn body_delete(&mut self, datum: DatumId) -> u32 {
+        let d = &mut self.data[datum.0 as usize];
+        d.version += 1;
+        d.producers.clear();
+        d.run = None;
+        d.accessors.clear();
+        d.exists = Some(false);
+        d.version
+    }
+}
+
+/// The absolute, normalised form of a path (`.` and `..` resolved lexically, without touching
+/// the file system), relative paths taken from `base`.
+pub fn normalise(base: &Path, path: &str) -> PathBuf {
+    let joined = if Path::new(path).is_absolute() {
+        PathBuf::from(path)
+    } else {
+        base.join(path)
+    };
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Direction::*;
+
+    fn setup(paths: &[&str]) -> (Tracker, Vec<DatumId>) {
+        let mut t = Tracker::new();
+        let ids = paths.iter().map(|p| t.datum(Path::new("/run"), p)).collect();
+        (t, ids)
+    }
+
+    #[test]
+    fn read_after_write_waits_for_the_writer() {
+        let (mut t, d) = setup(&["a"]);
+        assert!(t.register(0, &[(d[0], Out)]).deps.is_empty());
+        assert_eq!(t.register(1, &[(d[0], In)]).deps, vec![0]);
+    }
+
+    #[test]
+    fn write_after_read_and_write_after_write_add_no_edge() {
+        let (mut t, d) = setup(&["a"]);
+        t.register(0, &[(d[0], Out)]);
+        t.register(1, &[(d[0], In)]);
+        let war = t.register(2, &[(d[0], Out)]);
+        assert!(war.deps.is_empty());
+        assert_eq!(war.accesses[0].writes, Some(2));
+        let waw = t.register(3, &[(d[0], Out)]);
+        assert!(waw.deps.is_empty());
+        assert_eq!(t.register(4, &[(d[0], In)]).deps, vec![3]);
+    }
+
+    #[test]
+    fn inout_chains_each_call_to_the_previous_one() {
+        let (mut t, d) = setup(&["log"]);
+        assert!(t.register(0, &[(d[0], InOut)]).deps.is_empty());
+        let second = t.register(1, &[(d[0], InOut)]);
+        assert_eq!(second.deps, vec![0]);
+        assert_eq!(second.accesses[0].reads, Some(1));
+        assert_eq!(second.accesses[0].writes, Some(2));
+        assert_eq!(t.register(2, &[(d[0], InOut)]).deps, vec![1]);
+    }
+
+    #[test]
+    fn concurrent_runs_wait_for_the_writer_before_them_only() {
+        let (mut t, d) = setup(&["board"]);
+        t.register(0, &[(d[0], Out)]);
+        let a = t.register(1, &[(d[0], Concurrent)]);
+        let b = t.register(2, &[(d[0], Concurrent)]);
+        assert_eq!(a.deps, vec![0]);
+        assert_eq!(b.deps, vec![0]);
+        assert_eq!(a.accesses[0].run, b.accesses[0].run);
+        assert!(a.accesses[0].opens_run && !b.accesses[0].opens_run);
+        assert_eq!(t.register(3, &[(d[0], In)]).deps, vec![1, 2]);
+    }
+
+    #[test]
+    fn commutative_runs_share_a_run_and_the_next_access_waits_for_all() {
+        let (mut t, d) = setup(&["acc"]);
+        let runs: Vec<_> = (0..4)
+            .map(|i| t.register(i, &[(d[0], Commutative)]))
+            .collect();
+        assert!(runs.iter().all(|r| r.deps.is_empty()));
+        assert!(runs.iter().all(|r| r.accesses[0].run == runs[0].accesses[0].run));
+        assert_eq!(t.register(4, &[(d[0], In)]).deps, vec![0, 1, 2, 3]);
+        // A concurrent access after a commutative run starts a new run after all of them.
+        assert_eq!(t.register(5, &[(d[0], Concurrent)]).deps, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn body_writes_and_deletes_start_over() {
+        let (mut t, d) = setup(&["x"]);
+        t.register(0, &[(d[0], Out)]);
+        assert_eq!(t.accessors(d[0]), &[0]);
+        t.body_write(d[0]);
+        assert!(t.register(1, &[(d[0], In)]).deps.is_empty());
+        t.body_delete(d[0]);
+        assert_eq!(t.known_existence(d[0]), Some(false));
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        let (mut t, d) = setup(&["a/../b.txt"]);
+        assert_eq!(t.datum(Path::new("/run"), "./b.txt"), d[0]);
+        assert_eq!(t.datum(Path::new("/"), "/run/b.txt"), d[0]);
+        assert_eq!(t.path(d[0]), Path::new("/run/b.txt"));
+    }
+}

@@ -1,0 +1,438 @@
+//! The planner: runs a workflow body without running any task, to build the task graph that
+//! can be known before running (`weft graph`, and the checks of `weft check` and `weft run`
+//! that need calls, such as `weft::unsatisfiable`).
+//!
+//! A task call becomes a node; its edges come from `deps`, as at run time. Where the body
+//! needs a value only a run can give (a task's result, a file a task writes), the planner
+//! records a sync point and stops: the graph so far is still the graph of the run's start.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::calls::{call_data, path_future, result_value, written_json_params};
+use crate::deps::{DatumId, TaskId, Tracker};
+use crate::diagnostic::Diagnostic;
+use crate::eval::{Backend, CallResult, Evaluator, Interrupt, Site, Stop, TaskCall};
+use crate::program::{ModuleId, Program};
+use crate::value::{FutureId, Value};
+
+#[derive(Clone, Debug)]
+pub struct PlanNode {
+    pub id: TaskId,
+    pub task: String,
+    pub module: ModuleId,
+    pub line: usize,
+    /// The innermost group the call is in.
+    pub group: Option<String>,
+    /// Every enclosing group, outermost first.
+    pub groups: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PlanEdge {
+    pub from: TaskId,
+    pub to: TaskId,
+    /// What flows along the edge: a path and its version, or `result` for a future.
+    pub label: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncPoint {
+    pub line: usize,
+    pub file: PathBuf,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub nodes: Vec<PlanNode>,
+    pub edges: Vec<PlanEdge>,
+    /// Where planning stopped, if it did not reach the end of the body.
+    pub sync: Option<SyncPoint>,
+    /// Problems found at calls (e.g. `weft::unsatisfiable`).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks one call as the planner meets it; returns a diagnostic to report at the call.
+pub type CallCheck<'a> = dyn FnMut(&Program, &TaskCall<'_>) -> Option<Diagnostic> + 'a;
+
+struct Planner<'a, 'c> {
+    base: PathBuf,
+    tracker: Tracker,
+    producers: HashMap<FutureId, TaskId>,
+    next_future: u64,
+    groups: Vec<String>,
+    plan: Plan,
+    edges_seen: std::collections::HashSet<(TaskId, TaskId)>,
+    check: &'a mut CallCheck<'c>,
+}
+
+impl Planner<'_, '_> {
+    fn sync(&self, site: &Site, reason: impl Into<String>) -> Interrupt {
+        Interrupt::Stop(Stop::Sync {
+            site: site.clone(),
+            reason: reason.into(),
+        })
+    }
+
+    fn pending(&self, datum: DatumId) -> bool {
+        !self.tracker.producers(datum).is_empty()
+    }
+
+    fn add_edge(&mut self, from: TaskId, to: TaskId, label: String) {
+        if self.edges_seen.insert((from, to)) {
+            self.plan.edges.push(PlanEdge { from, to, label });
+        }
+    }
+}
+
+impl Backend for Planner<'_, '_> {
+    fn call_task(&mut self, program: &Program, call: TaskCall<'_>) -> Result<CallResult, Interrupt> {
+        if let Some(diagnostic) = (self.check)(program, &call) {
+            self.plan.diagnostics.push(diagnostic);
+        }
+        if path_future(call.task, &call.args).is_some() {
+            return Err(self.sync(&call.site, "a path argument is the result of a task"));
+        }
+        let id = self.plan.nodes.len() as TaskId;
+        let data = call_data(call.task, &call.args);
+        let accesses: Vec<_> = data
+            .paths
+            .iter()
+            .map(|a| (self.tracker.datum(&self.base, &a.path), a.direction))
+            .collect();
+        // Which datum each dependency comes through, for the edge labels: the producers of
+        // what each reading access reads, taken before the call registers its own writes.
+        let mut through: HashMap<TaskId, String> = HashMap::new();
+        for &(datum, direction) in &accesses {
+            if direction.reads() {
+                let label = format!(
+                    "{} v{}",
+                    self.tracker.path(datum).display(),
+                    self.tracker.version(datum)
+                );
+                for producer in self.tracker.producers(datum) {
+                    through.entry(*producer).or_insert_with(|| label.clone());
+                }
+            }
+        }
+        let registration = self.tracker.register(id, &accesses);
+        for dep in &registration.deps {
+            let label = through.remove(dep).unwrap_or_default();
+            self.add_edge(*dep, id, label);
+        }
+        for future in &data.futures {
+            if let Some(&producer) = self.producers.get(future) {
+                self.add_edge(producer, id, "result".to_string());
+            }
+        }
+        let mut fresh = || {
+            self.next_future += 1;
+            FutureId(self.next_future)
+        };
+        let value = result_value(call.task, &mut fresh);
+        let rebind: Vec<(String, Value)> = written_json_params(call.task)
+            .map(|(_, p)| (p.name.name.clone(), Value::Future(fresh())))
+            .collect();
+        let mut produced = Vec::new();
+        value.futures(&mut produced);
+        for (_, v) in &rebind {
+            v.futures(&mut produced);
+        }
+        for f in produced {
+            self.producers.insert(f, id);
+        }
+        self.plan.nodes.push(PlanNode {
+            id,
+            task: call.task.name.name.clone(),
+            module: call.module,
+            line: call.site.line(),
+            group: self.groups.last().cloned(),
+            groups: self.groups.clone(),
+        });
+        Ok(CallResult { value, rebind })
+    }
+
+    fn resolve(&mut self, _future: FutureId, site: &Site) -> Result<Value, Interrupt> {
+        Err(self.sync(site, "the body needs the result of a task"))
+    }
+
+    fn print(&mut self, _line: &str) -> Result<(), Interrupt> {
+        Ok(())
+    }
+
+    fn read_file(&mut self, path: &str, site: &Site) -> Result<Vec<u8>, Interrupt> {
+        if let Some(datum) = self.tracker.find(&self.base, path) {
+            if self.pending(datum) || self.tracker.version(datum) > 0 {
+                return Err(self.sync(site, format!("the body reads `{path}`, which the run writes")));
+            }
+        }
+        std::fs::read(self.base.join(path))
+            .map_err(|_| self.sync(site, format!("the body reads `{path}`, which does not exist yet")))
+    }
+
+    fn wait_path(&mut self, path: &str, site: &Site) -> Result<(), Interrupt> {
+        match self.tracker.find(&self.base, path) {
+            Some(datum) if self.pending(datum) => {
+                Err(self.sync(site, format!("the body waits for `{path}`")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn write_file(&mut self, path: &str, _contents: &[u8], _site: &Site) -> Result<(), Interrupt> {
+        let datum = self.tracker.datum(&self.base, path);
+        self.tracker.body_write(datum);
+        Ok(())
+    }
+
+    fn exists(&mut self, path: &str, _site: &Site) -> Result<bool, Interrupt> {
+        let known = self
+            .tracker
+            .find(&self.base, path)
+            .and_then(|d| self.tracker.known_existence(d));
+        Ok(known.unwrap_or_else(|| self.base.join(path).exists()))
+    }
+
+    fn delete(&mut self, path: &str, _site: &Site) -> Result<(), Interrupt> {
+        let datum = self.tracker.datum(&self.base, path);
+        self.tracker.body_delete(datum);
+        Ok(())
+    }
+
+    fn glob(&mut self, pattern: &str, site: &Site) -> Result<Vec<String>, Interrupt> {
+        let matcher = glob::Pattern::new(&crate::deps::normalise(&self.base, pattern).to_string_lossy())
+            .map_err(|e| site.error(format!("bad glob pattern: {e}")))?;
+        let touched = self
+            .tracker
+            .data()
+            .any(|(d, p)| matcher.matches_path(p) && self.tracker.version(d) > 0);
+        if touched {
+            return Err(self.sync(site, format!("the body globs `{pattern}`, which the run writes")));
+        }
+        glob_on_disk(&self.base, pattern).map_err(|e| site.error(e))
+    }
+
+    fn enter_group(&mut self, name: &str, _site: &Site) -> Result<(), Interrupt> {
+        self.groups.push(name.to_string());
+        Ok(())
+    }
+
+    fn leave_group(&mut self, _nowait: bool, _site: &Site) -> Result<(), Interrupt> {
+        self.groups.pop();
+        Ok(())
+    }
+
+    fn barrier(&mut self, _group: Option<&str>, _site: &Site) -> Result<(), Interrupt> {
+        Ok(())
+    }
+}
+
+/// `glob(pattern)` on the file system: sorted matching paths, relative patterns giving
+/// relative paths as written (`d/*.txt` → `d/a.txt`).
+pub fn glob_on_disk(base: &Path, pattern: &str) -> Result<Vec<String>, String> {
+    let absolute = Path::new(pattern).is_absolute();
+    let full = if absolute {
+        pattern.to_string()
+    } else {
+        format!("{}/{}", glob::Pattern::escape(&base.to_string_lossy()), pattern)
+    };
+    let mut out = Vec::new();
+    for entry in glob::glob(&full).map_err(|e| format!("bad glob pattern `{pattern}`: {e}"))? {
+        let Ok(path) = entry else { continue };
+        let shown = if absolute {
+            path.to_string_lossy().into_owned()
+        } else {
+            path.strip_prefix(base)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned()
+        };
+        out.push(shown);
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Plans a workflow: every call known before running, with its dependencies.
+pub fn plan_workflow(
+    program: &Program,
+    module: ModuleId,
+    workflow: &crate::ast::Workflow,
+    args: IndexMap<String, Value>,
+    base: &Path,
+    check: &mut CallCheck<'_>,
+) -> Result<Plan, Box<Diagnostic>> {
+    let planner = Planner {
+        base: base.to_path_buf(),
+        tracker: Tracker::new(),
+        producers: HashMap::new(),
+        next_future: 0,
+        groups: Vec::new(),
+        plan: Plan::default(),
+        edges_seen: Default::default(),
+        check,
+    };
+    let mut evaluator = Evaluator::new(program, planner);
+    let outcome = evaluator.run_workflow(module, workflow, args);
+    let mut plan = std::mem::take(&mut evaluator.backend.plan);
+    match outcome {
+        Ok(()) | Err(Interrupt::Exception(_)) | Err(Interrupt::Stop(Stop::Aborted)) => {}
+        Err(Interrupt::Stop(Stop::Sync { site, reason })) => {
+            plan.sync = Some(SyncPoint {
+                line: site.line(),
+                file: site.file.path.clone(),
+                reason,
+            });
+        }
+        Err(Interrupt::Error(diagnostic)) => return Err(diagnostic),
+    }
+    Ok(plan)
+}
+
+impl Plan {
+    /// `weft graph --format json` (§10), with edge labels and the sync point as extra keys.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "nodes": self.nodes.iter().map(|n| serde_json::json!({
+                "id": n.id,
+                "task": n.task,
+                "group": n.group,
+                "line": n.line,
+            })).collect::<Vec<_>>(),
+            "edges": self.edges.iter().map(|e| serde_json::json!({
+                "from": e.from,
+                "to": e.to,
+                "label": e.label,
+            })).collect::<Vec<_>>(),
+            "sync": self.sync.as_ref().map(|s| serde_json::json!({
+                "line": s.line,
+                "reason": s.reason,
+            })),
+        })
+    }
+
+    /// Graphviz: one box per call named by task and line, groups as clusters, the sync point
+    /// as a note.
+    pub fn to_dot(&self) -> String {
+        let mut out = String::from("digraph weft {\n    rankdir=TB;\n    node [shape=box, style=rounded];\n");
+        let mut tree = GroupTree::default();
+        for node in &self.nodes {
+            tree.insert(&node.groups, node.id);
+        }
+        let label = |n: &PlanNode| format!("{} (line {})", n.task, n.line);
+        let mut cluster = 0;
+        tree.write_dot(&self.nodes, &label, &mut cluster, 1, &mut out);
+        for e in &self.edges {
+            out.push_str(&format!(
+                "    n{} -> n{} [label={}];\n",
+                e.from,
+                e.to,
+                dot_quote(&e.label)
+            ));
+        }
+        if let Some(sync) = &self.sync {
+            out.push_str(&format!(
+                "    sync [shape=note, label={}];\n",
+                dot_quote(&format!("sync point at line {}: {}", sync.line, sync.reason))
+            ));
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Mermaid flowchart: groups as subgraphs.
+    pub fn to_mermaid(&self) -> String {
+        let mut out = String::from("flowchart TD\n");
+        let mut tree = GroupTree::default();
+        for node in &self.nodes {
+            tree.insert(&node.groups, node.id);
+        }
+        let mut counter = 0;
+        tree.write_mermaid(&self.nodes, &mut counter, 1, &mut out);
+        for e in &self.edges {
+            if e.label.is_empty() {
+                out.push_str(&format!("    n{} --> n{}\n", e.from, e.to));
+            } else {
+                out.push_str(&format!(
+                    "    n{} -->|\"{}\"| n{}\n",
+                    e.from,
+                    e.label.replace('"', "#quot;"),
+                    e.to
+                ));
+            }
+        }
+        if let Some(sync) = &self.sync {
+            out.push_str(&format!(
+                "    sync[/\"sync point at line {}: {}\"/]\n",
+                sync.line,
+                sync.reason.replace('"', "#quot;")
+            ));
+        }
+        out
+    }
+}
+
+fn dot_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Nodes arranged by their group nesting, for the cluster outputs.
+#[derive(Default)]
+struct GroupTree {
+    nodes: Vec<TaskId>,
+    children: IndexMap<String, GroupTree>,
+}
+
+impl GroupTree {
+    fn insert(&mut self, groups: &[String], id: TaskId) {
+        match groups.split_first() {
+            None => self.nodes.push(id),
+            Some((first, rest)) => self.children.entry(first.clone()).or_default().insert(rest, id),
+        }
+    }
+
+    fn write_dot(
+        &self,
+        nodes: &[PlanNode],
+        label: &dyn Fn(&PlanNode) -> String,
+        cluster: &mut usize,
+        depth: usize,
+        out: &mut String,
+    ) {
+        let indent = "    ".repeat(depth);
+        for id in &self.nodes {
+            out.push_str(&format!("{indent}n{id} [label={}];\n", dot_quote(&label(&nodes[*id as usize]))));
+        }
+        for (name, child) in &self.children {
+            *cluster += 1;
+            out.push_str(&format!(
+                "{indent}subgraph cluster_{} {{\n{indent}    label={};\n",
+                cluster,
+                dot_quote(&format!("group {name}"))
+            ));
+            child.write_dot(nodes, label, cluster, depth + 1, out);
+            out.push_str(&format!("{indent}}}\n"));
+        }
+    }
+
+    fn write_mermaid(&self, nodes: &[PlanNode], counter: &mut usize, depth: usize, out: &mut String) {
+        let indent = "    ".repeat(depth);
+        for id in &self.nodes {
+            let n = &nodes[*id as usize];
+            out.push_str(&format!("{indent}n{id}[\"{} (line {})\"]\n", n.task, n.line));
+        }
+        for (name, child) in &self.children {
+            *counter += 1;
+            out.push_str(&format!(
+                "{indent}subgraph g{}[\"group {}\"]\n",
+                counter,
+                name.replace('"', "#quot;")
+            ));
+            child.write_mermaid(nodes, counter, depth + 1, out);
+            out.push_str(&format!("{indent}end\n"));
+        }
+    }
+}

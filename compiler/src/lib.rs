@@ -7,6 +7,7 @@
 //! (the dependency analysis of §7) → `plan` (the task graph known before running).
 
 pub mod ast;
+pub mod ast_visit;
 pub mod builtins;
 pub mod diagnostic;
 pub mod fmt;

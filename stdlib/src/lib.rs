@@ -10,4 +10,25 @@ pub fn module_names() -> impl Iterator<Item = &'static str> {
     MODULES.iter().map(|(n, _)| *n)
 }
 
-const MODULES: &[(&str, &str)] = &[];
+/// Every standard module: its name after `std.` and its source, compiled into the binary.
+const MODULES: &[(&str, &str)] = &[
+    ("fs", include_str!("../std/fs.wf")),
+    ("json", include_str!("../std/json.wf")),
+    ("text", include_str!("../std/text.wf")),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_module_is_found_by_name() {
+        let names: Vec<&str> = module_names().collect();
+        assert_eq!(names, ["fs", "json", "text"]);
+        for name in names {
+            let source = module_source(name).expect("listed modules have a source");
+            assert!(source.contains("task "), "std.{name} defines tasks");
+        }
+        assert!(module_source("nope").is_none());
+    }
+}

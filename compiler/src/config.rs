@@ -441,6 +441,28 @@ pub fn parse_size(text: &str) -> Option<u64> {
     number.checked_mul(multiplier)
 }
 
+/// Writes a size for people: the largest binary unit that divides it exactly (`16GiB`,
+/// `1536MiB`), else bytes (`1000B`); `unlimited` for `u64::MAX`, the size of what is not
+/// accounted.
+pub fn format_size(bytes: u64) -> String {
+    if bytes == u64::MAX {
+        return "unlimited".to_string();
+    }
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    UNITS
+        .iter()
+        .find(|(_, factor)| bytes != 0 && bytes % factor == 0)
+        .map_or_else(
+            || format!("{bytes}B"),
+            |(unit, factor)| format!("{}{unit}", bytes / factor),
+        )
+}
+
 /// The expectation serde reports for a bad size; `yaml_error` recognises it to add the help.
 const SIZE_EXPECTATION: &str = "a size such as 16GiB, 512MiB or 2GB, or an integer of bytes";
 
@@ -941,6 +963,19 @@ mod tests {
             assert_eq!(parse_size(bad), None, "{bad:?}");
         }
         assert_eq!(parse_size("99999999999TiB"), None, "overflow");
+    }
+
+    #[test]
+    fn sizes_format_back_in_the_largest_exact_unit() {
+        assert_eq!(format_size(16 << 30), "16GiB");
+        assert_eq!(format_size(1536 << 20), "1536MiB");
+        assert_eq!(format_size(1 << 40), "1TiB");
+        assert_eq!(format_size(1000), "1000B");
+        assert_eq!(format_size(0), "0B");
+        assert_eq!(format_size(u64::MAX), "unlimited");
+        for size in ["16GiB", "512MiB", "3KiB", "7B"] {
+            assert_eq!(format_size(parse_size(size).unwrap()), size);
+        }
     }
 
     #[test]

@@ -1,2 +1,3 @@
 //! weft's runtime. (Being written.)
 pub mod template;
+pub mod resources;

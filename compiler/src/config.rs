@@ -456,7 +456,7 @@ pub fn format_size(bytes: u64) -> String {
     ];
     UNITS
         .iter()
-        .find(|(_, factor)| bytes != 0 && bytes % factor == 0)
+        .find(|(_, factor)| bytes != 0 && bytes.is_multiple_of(*factor))
         .map_or_else(
             || format!("{bytes}B"),
             |(unit, factor)| format!("{}{unit}", bytes / factor),

@@ -1230,3 +1230,63 @@ fn python_div(a: i64, b: i64) -> i64 {
         q
     }
 }
+
+/// A backend for expressions that must not touch the run: a task's directives and body
+/// arguments, evaluated over its parameters once their futures are resolved.
+pub struct NoBackend;
+
+impl NoBackend {
+    fn refuse(site: &Site, what: &str) -> Interrupt {
+        site.error(format!("{what} is not allowed in a task's directives or arguments"))
+    }
+}
+
+impl Backend for NoBackend {
+    fn call_task(&mut self, _: &Program, call: TaskCall<'_>) -> Result<CallResult, Interrupt> {
+        Err(NoBackend::refuse(&call.site, "a task call"))
+    }
+    fn resolve(&mut self, _: FutureId, site: &Site) -> Result<Value, Interrupt> {
+        Err(NoBackend::refuse(site, "waiting for a future"))
+    }
+    fn print(&mut self, _: &str) -> Result<(), Interrupt> {
+        Ok(())
+    }
+    fn read_file(&mut self, _: &str, site: &Site) -> Result<Vec<u8>, Interrupt> {
+        Err(NoBackend::refuse(site, "read()"))
+    }
+    fn wait_path(&mut self, _: &str, site: &Site) -> Result<(), Interrupt> {
+        Err(NoBackend::refuse(site, "waiting for a file"))
+    }
+    fn write_file(&mut self, _: &str, _: &[u8], site: &Site) -> Result<(), Interrupt> {
+        Err(NoBackend::refuse(site, "write()"))
+    }
+    fn exists(&mut self, _: &str, site: &Site) -> Result<bool, Interrupt> {
+        Err(NoBackend::refuse(site, "exists()"))
+    }
+    fn delete(&mut self, _: &str, site: &Site) -> Result<(), Interrupt> {
+        Err(NoBackend::refuse(site, "delete()"))
+    }
+    fn glob(&mut self, _: &str, site: &Site) -> Result<Vec<String>, Interrupt> {
+        Err(NoBackend::refuse(site, "glob()"))
+    }
+    fn enter_group(&mut self, _: &str, site: &Site) -> Result<(), Interrupt> {
+        Err(NoBackend::refuse(site, "a group"))
+    }
+    fn leave_group(&mut self, _: bool, site: &Site) -> Result<(), Interrupt> {
+        Err(NoBackend::refuse(site, "a group"))
+    }
+    fn barrier(&mut self, _: Option<&str>, site: &Site) -> Result<(), Interrupt> {
+        Err(NoBackend::refuse(site, "a barrier"))
+    }
+}
+
+/// Evaluates an expression of a task (a directive or a body argument) over its parameters'
+/// values, which hold no futures.
+pub fn eval_pure(
+    program: &Program,
+    module: ModuleId,
+    scope: &IndexMap<String, Value>,
+    expr: &Expr,
+) -> Result<Value, Interrupt> {
+    Evaluator::new(program, NoBackend).eval_in(module, scope, expr)
+}

@@ -1,3 +1,21 @@
-//! weft's runtime. (Being written.)
-pub mod template;
+//! weft's runtime: the dispatcher that releases ready tasks to resources, the bodies that
+//! submit them, the versions of files, and the processes that run task attempts.
+//!
+//! `runtime` (entry) → `body` (the evaluator's backend, one thread a workflow body) →
+//! `protocol` (their requests) → `dispatcher` (one loop on tokio) → `resources`, `versions`,
+//! `directives` → `attempt` (one process: `command`, `template`, `process`, `returns`).
+
+pub mod attempt;
+pub mod body;
+pub mod command;
+pub mod directives;
+pub mod dispatcher;
+pub mod preflight;
+pub mod process;
+pub mod protocol;
+pub mod report;
 pub mod resources;
+pub mod returns;
+pub mod runtime;
+pub mod template;
+pub mod versions;

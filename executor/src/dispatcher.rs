@@ -1,0 +1,1096 @@
+//! The dispatcher: one loop over a channel of body requests and a channel of finished
+//! attempts, releasing ready tasks to resources (§6, §7, §8).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use weft_compiler::ast::{Body, Direction, Type};
+use weft_compiler::deps::{RunId, TaskId};
+use weft_compiler::eval::{eval_pure, Exception, Interrupt};
+use weft_compiler::value::{FutureId, Value};
+
+use crate::attempt::{log_tail, run_attempt, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo};
+use crate::directives::{self, Policy, Settings};
+use crate::protocol::{BodyId, GroupId, Request, Submission, WaitError};
+use crate::resources::{Pool, Reservation};
+use crate::versions::{remove_path, FileKey, Versions};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Waiting,
+    Ready,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl Status {
+    fn ended(self) -> bool {
+        matches!(self, Status::Done | Status::Failed | Status::Cancelled)
+    }
+}
+
+struct TaskState {
+    sub: Box<Submission>,
+    status: Status,
+    remaining: usize,
+    dependents: Vec<TaskId>,
+    attempt: u32,
+    settings: Option<Vec<Settings>>,
+    chosen: usize,
+    reservations: Vec<Reservation>,
+    last_resource: Option<usize>,
+    cancel: Option<CancellationToken>,
+    /// Whether it reads a version at the user's path, per file access.
+    user_reads: Vec<bool>,
+}
+
+/// The end of one attempt, sent back by its tokio task.
+pub enum Finished {
+    Attempt {
+        id: TaskId,
+        outcome: AttemptOutcome,
+        dir: PathBuf,
+    },
+}
+
+#[derive(Default)]
+struct Group {
+    name: String,
+    unfinished: usize,
+    tasks: Vec<TaskId>,
+    exception: Option<Exception>,
+    waiters: Vec<oneshot::Sender<Result<Option<Exception>, WaitError>>>,
+}
+
+#[derive(Default)]
+struct BodyState {
+    unfinished: usize,
+    deferred: Vec<Exception>,
+    waiters: Vec<oneshot::Sender<Result<Vec<Exception>, WaitError>>>,
+}
+
+/// How the run went, for the exit status and the summary.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub total: usize,
+    pub done: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    /// A failure that changes the exit status (not ignored).
+    pub failure: bool,
+    pub interrupted: bool,
+}
+
+pub struct Options {
+    pub run_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub jobs: Option<usize>,
+    pub sequential: bool,
+    pub containers: Option<weft_compiler::config::ContainersConfig>,
+}
+
+pub struct Dispatcher {
+    options: Options,
+    pool: Pool,
+    versions: Versions,
+    tasks: HashMap<TaskId, TaskState>,
+    ready: BTreeSet<(bool, TaskId)>,
+    running: usize,
+    futures: HashMap<FutureId, (TaskId, Option<usize>, Option<String>)>,
+    values: HashMap<FutureId, Value>,
+    resolve_waiters: HashMap<FutureId, Vec<oneshot::Sender<Result<Value, WaitError>>>>,
+    task_waiters: Vec<(Vec<TaskId>, Option<FileKey>, oneshot::Sender<Result<(), WaitError>>)>,
+    read_waiters: Vec<(FileKey, u32, oneshot::Sender<Result<PathBuf, WaitError>>)>,
+    deletes: Vec<(FileKey, PathBuf, u32, Vec<TaskId>)>,
+    groups: HashMap<GroupId, Group>,
+    bodies: HashMap<BodyId, BodyState>,
+    locks: HashSet<RunId>,
+    round_robin: usize,
+    aborting: bool,
+    summary: Summary,
+    finished_tx: mpsc::UnboundedSender<Finished>,
+    finished_rx: mpsc::UnboundedReceiver<Finished>,
+    /// Spawns nested workflow bodies (`workflow` task bodies).
+    pub nested: Option<Box<dyn FnMut(NestedRun) + Send>>,
+}
+
+/// A nested workflow to run as one task.
+pub struct NestedRun {
+    pub task: TaskId,
+    pub file: PathBuf,
+    pub args: IndexMap<String, Value>,
+    pub done: mpsc::UnboundedSender<Finished>,
+    pub dir: PathBuf,
+}
+
+impl Dispatcher {
+    pub fn new(options: Options, pool: Pool) -> Dispatcher {
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let versions = Versions::new(options.state_dir.join("versions"));
+        Dispatcher {
+            options,
+            pool,
+            versions,
+            tasks: HashMap::new(),
+            ready: BTreeSet::new(),
+            running: 0,
+            futures: HashMap::new(),
+            values: HashMap::new(),
+            resolve_waiters: HashMap::new(),
+            task_waiters: Vec::new(),
+            read_waiters: Vec::new(),
+            deletes: Vec::new(),
+            groups: HashMap::new(),
+            bodies: HashMap::new(),
+            locks: HashSet::new(),
+            round_robin: 0,
+            aborting: false,
+            summary: Summary::default(),
+            finished_tx,
+            finished_rx,
+            nested: None,
+        }
+    }
+
+    /// Runs until the main body asks to shut down; then stops whatever still runs.
+    pub async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) -> Summary {
+        let interrupt = CancellationToken::new();
+        spawn_signal_watch(interrupt.clone());
+        loop {
+            tokio::select! {
+                request = requests.recv() => match request {
+                    Some(Request::Shutdown { abort }) => {
+                        if abort {
+                            self.abort();
+                        }
+                        break;
+                    }
+                    Some(request) => self.handle(request),
+                    None => break,
+                },
+                Some(finished) = self.finished_rx.recv() => self.finish(finished),
+                _ = interrupt.cancelled(), if !self.summary.interrupted => {
+                    eprintln!("weft: interrupted; stopping the running tasks");
+                    self.summary.interrupted = true;
+                    self.abort();
+                }
+            }
+            self.schedule();
+        }
+        // Wait for killed attempts to be reaped, so no process outlives the run.
+        while self.running > 0 {
+            match self.finished_rx.recv().await {
+                Some(finished) => self.finish(finished),
+                None => break,
+            }
+        }
+        self.summary.total = self.tasks.len();
+        self.summary
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Requests from bodies
+    // -----------------------------------------------------------------------------------------
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Submit(sub) => self.submit(sub),
+            Request::Resolve { future, reply } => {
+                if let Some(v) = self.values.get(&future) {
+                    let _ = reply.send(Ok(v.clone()));
+                } else if let Some(err) = self.future_error(future) {
+                    let _ = reply.send(Err(err));
+                } else {
+                    self.resolve_waiters.entry(future).or_default().push(reply);
+                }
+            }
+            Request::WaitTasks { tasks, file, reply } => {
+                self.task_waiters.push((tasks, file, reply));
+                self.wake_task_waiters();
+            }
+            Request::ReadPath {
+                key,
+                user_path,
+                version,
+                reply,
+            } => {
+                self.versions.note_read(key, &user_path, false, version);
+                // Not a task: take back the count `note_read` made for a user-path version.
+                let _ = self.versions.reader_done(key);
+                self.read_waiters.push((key, version, reply));
+                self.wake_read_waiters();
+            }
+            Request::BodyWrote {
+                key,
+                user_path,
+                version,
+            } => self.versions.body_wrote(key, &user_path, version),
+            Request::Delete {
+                key,
+                user_path,
+                version,
+                after,
+            } => {
+                self.versions.body_deleted(key, &user_path, version);
+                self.deletes.push((key, user_path, version, after));
+                self.run_deletes();
+            }
+            Request::WaitGroup { group, reply } => {
+                let g = self.groups.entry(group).or_default();
+                if self.aborting {
+                    let _ = reply.send(Err(WaitError::Aborted));
+                } else if g.unfinished == 0 {
+                    let _ = reply.send(Ok(g.exception.take()));
+                } else {
+                    g.waiters.push(reply);
+                }
+            }
+            Request::WaitAll { body, reply } => {
+                let b = self.bodies.entry(body).or_default();
+                if self.aborting {
+                    let _ = reply.send(Err(WaitError::Aborted));
+                } else if b.unfinished == 0 {
+                    let _ = reply.send(Ok(std::mem::take(&mut b.deferred)));
+                } else {
+                    b.waiters.push(reply);
+                }
+            }
+            Request::Shutdown { .. } => unreachable!("handled by the loop"),
+        }
+    }
+
+    fn future_error(&self, future: FutureId) -> Option<WaitError> {
+        if self.aborting {
+            return Some(WaitError::Aborted);
+        }
+        let (task, _, _) = self.futures.get(&future)?;
+        let state = self.tasks.get(task)?;
+        matches!(state.status, Status::Failed | Status::Cancelled).then(|| self.cancelled_name(*task))
+    }
+
+    fn cancelled_name(&self, task: TaskId) -> WaitError {
+        let state = &self.tasks[&task];
+        WaitError::Cancelled(format!(
+            "the result of `{}` (line {})",
+            state.sub.task.name,
+            state.sub.site.line()
+        ))
+    }
+
+    fn submit(&mut self, sub: Box<Submission>) {
+        let id = sub.id;
+        for (i, f) in sub.returns.iter().enumerate() {
+            let index = (sub.returns.len() > 1 || matches!(sub.task.returns, Some(weft_compiler::ast::ReturnType::Tuple(..)))).then_some(i);
+            self.futures.insert(*f, (id, index, None));
+        }
+        for (name, f) in &sub.json_outs {
+            self.futures.insert(*f, (id, None, Some(name.clone())));
+        }
+        let mut user_reads = Vec::with_capacity(sub.files.len());
+        for access in &sub.files {
+            let r = &access.resolved;
+            if let Some(w) = r.writes {
+                // A run's shared version is noted by each member: each must end for it.
+                self.versions.note_write(access.key, &access.user_path, access.is_dir, w);
+            }
+            let at_user = match r.reads {
+                Some(v) if r.writes.is_none() => {
+                    self.versions
+                        .note_read(access.key, &access.user_path, access.is_dir, v)
+                }
+                _ => false,
+            };
+            user_reads.push(at_user);
+        }
+        for (group, name) in &sub.groups {
+            let g = self.groups.entry(*group).or_default();
+            g.name = name.clone();
+            g.unfinished += 1;
+            g.tasks.push(id);
+        }
+        self.bodies.entry(sub.body).or_default().unfinished += 1;
+        let mut remaining = 0;
+        let mut doomed = self.aborting;
+        for dep in &sub.deps {
+            if let Some(d) = self.tasks.get_mut(dep) {
+                match d.status {
+                    Status::Done => {}
+                    Status::Failed | Status::Cancelled => doomed = true,
+                    _ => {
+                        d.dependents.push(id);
+                        remaining += 1;
+                    }
+                }
+            }
+        }
+        self.tasks.insert(
+            id,
+            TaskState {
+                sub,
+                status: Status::Waiting,
+                remaining,
+                dependents: Vec::new(),
+                attempt: 0,
+                settings: None,
+                chosen: 0,
+                reservations: Vec::new(),
+                last_resource: None,
+                cancel: None,
+                user_reads,
+            },
+        );
+        if doomed {
+            self.end_task(id, Status::Cancelled);
+        } else if remaining == 0 {
+            self.make_ready(id);
+        }
+    }
+
+    fn make_ready(&mut self, id: TaskId) {
+        let state = self.tasks.get_mut(&id).expect("known task");
+        state.status = Status::Ready;
+        // Settings need the arguments' values: every future is resolved once deps are done.
+        let args = resolve_args(&state.sub.args, &self.values);
+        match directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args) {
+            Ok(settings) => {
+                let priority = settings.first().is_some_and(|s| s.priority) && !self.options.sequential;
+                state.settings = Some(settings);
+                self.ready.insert((!priority, id));
+            }
+            Err(message) => {
+                eprintln!(
+                    "weft: task `{}` ({}:{}) cannot start: {message}",
+                    state.sub.task.name,
+                    state.sub.site.file.path.display(),
+                    state.sub.site.line()
+                );
+                self.summary.failure = true;
+                self.end_task(id, Status::Failed);
+                self.abort();
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Scheduling
+    // -----------------------------------------------------------------------------------------
+
+    fn schedule(&mut self) {
+        if self.aborting {
+            return;
+        }
+        let cap = if self.options.sequential {
+            1
+        } else {
+            self.options.jobs.unwrap_or(usize::MAX)
+        };
+        let candidates: Vec<(bool, TaskId)> = self.ready.iter().copied().collect();
+        for key in candidates {
+            if self.running >= cap {
+                break;
+            }
+            let id = key.1;
+            if self.options.sequential {
+                // One at a time, in program order: only the earliest unfinished task.
+                let earliest = self
+                    .tasks
+                    .iter()
+                    .filter(|(_, t)| !t.status.ended())
+                    .map(|(i, _)| *i)
+                    .min();
+                if earliest != Some(id) {
+                    break;
+                }
+            }
+            if !self.locks_free(id) {
+                continue;
+            }
+            if let Some((chosen, reservations)) = self.reserve(id) {
+                self.ready.remove(&key);
+                self.start(id, chosen, reservations);
+            }
+        }
+    }
+
+    fn commutative_runs(&self, id: TaskId) -> Vec<RunId> {
+        self.tasks[&id]
+            .sub
+            .files
+            .iter()
+            .filter(|a| a.resolved.direction == Direction::Commutative)
+            .filter_map(|a| a.resolved.run)
+            .collect()
+    }
+
+    fn locks_free(&self, id: TaskId) -> bool {
+        self.commutative_runs(id).iter().all(|r| !self.locks.contains(r))
+    }
+
+    fn reserve(&mut self, id: TaskId) -> Option<(usize, Vec<Reservation>)> {
+        let state = &self.tasks[&id];
+        let settings = state.settings.as_ref()?;
+        let avoid = state.last_resource;
+        let first = &settings[0];
+        let preferred = first.distributed.then(|| {
+            self.round_robin += 1;
+            (self.round_robin - 1) % self.pool.len().max(1)
+        });
+        if settings.len() > 1 {
+            let reqs: Vec<_> = settings.iter().map(|s| s.requirement.clone()).collect();
+            let (chosen, r) = self.pool.try_reserve_impl(&reqs, preferred, avoid)?;
+            return Some((chosen, vec![r]));
+        }
+        if let Some(n) = nodes_of(first) {
+            return self
+                .pool
+                .try_reserve_nodes(&first.requirement, n as usize)
+                .map(|rs| (0, rs));
+        }
+        if matches!(first.body, Body::Workflow { .. }) {
+            // A nested workflow reserves nothing itself (§8.2).
+            return Some((0, Vec::new()));
+        }
+        let r = self.pool.try_reserve(&first.requirement, preferred, avoid)?;
+        Some((0, vec![r]))
+    }
+
+    fn start(&mut self, id: TaskId, chosen: usize, reservations: Vec<Reservation>) {
+        self.running += 1;
+        for run in self.commutative_runs(id) {
+            self.locks.insert(run);
+        }
+        let attempt_dir;
+        let spec;
+        {
+            let state = self.tasks.get_mut(&id).expect("known task");
+            state.status = Status::Running;
+            state.attempt += 1;
+            state.chosen = chosen;
+            state.last_resource = reservations.first().map(|r| r.resource);
+            attempt_dir = self.options.state_dir.join("tasks").join(format!(
+                "{}-{}",
+                id, state.sub.task.name
+            ))
+            .join(format!("attempt-{}", state.attempt));
+        }
+        let _ = std::fs::create_dir_all(&attempt_dir);
+        match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
+            Ok(Launch::Process(s)) => spec = s,
+            Ok(Launch::Nested(file, args)) => {
+                let state = self.tasks.get_mut(&id).expect("known task");
+                state.reservations = reservations;
+                let run = NestedRun {
+                    task: id,
+                    file,
+                    args,
+                    done: self.finished_tx.clone(),
+                    dir: attempt_dir,
+                };
+                if let Some(spawn) = self.nested.as_mut() {
+                    spawn(run);
+                }
+                return;
+            }
+            Err(message) => {
+                let tx = self.finished_tx.clone();
+                let _ = tx.send(Finished::Attempt {
+                    id,
+                    outcome: AttemptOutcome::Failed { message },
+                    dir: attempt_dir,
+                });
+                self.tasks.get_mut(&id).expect("known task").reservations = reservations;
+                return;
+            }
+        }
+        let cancel = CancellationToken::new();
+        let state = self.tasks.get_mut(&id).expect("known task");
+        state.reservations = reservations;
+        state.cancel = Some(cancel.clone());
+        let tx = self.finished_tx.clone();
+        tokio::spawn(async move {
+            let outcome = run_attempt(&spec, cancel).await;
+            let _ = tx.send(Finished::Attempt {
+                id,
+                outcome,
+                dir: spec.attempt_dir.clone(),
+            });
+        });
+    }
+
+    /// Builds what the attempt runs: arguments with the versioned paths, evaluated body.
+    fn attempt_spec(
+        &mut self,
+        id: TaskId,
+        chosen: usize,
+        reservations: &[Reservation],
+        attempt_dir: &std::path::Path,
+    ) -> Result<Launch, String> {
+        let state = &self.tasks[&id];
+        let sub = &state.sub;
+        let settings = &state.settings.as_ref().expect("ready tasks have settings")[chosen];
+        let mut values = resolve_args(&sub.args, &self.values);
+        // Each file argument becomes the path of the version the task reads or writes.
+        let mut paths: Vec<Vec<String>> = vec![Vec::new(); sub.task.params.len()];
+        let files: Vec<_> = sub.files.clone();
+        for access in &files {
+            let r = &access.resolved;
+            let path = match r.writes {
+                Some(w) => self
+                    .versions
+                    .prepare_write(access.key, r.reads, w)
+                    .map_err(|e| format!("cannot prepare {}: {e}", access.user_path.display()))?,
+                None => self
+                    .versions
+                    .read_path(access.key, r.reads.unwrap_or(0))
+                    .unwrap_or_else(|| access.user_path.clone()),
+            };
+            paths[access.param].push(self.shown_path(&path));
+        }
+        let sub = &self.tasks[&id].sub;
+        for (index, param) in sub.task.params.iter().enumerate() {
+            if matches!(param.ty.ty.innermost(), Type::File | Type::Dir) && !paths[index].is_empty() {
+                let mut supply = paths[index].drain(..);
+                let depth = param.depth().unwrap_or(u32::MAX);
+                let value = values[index].clone();
+                values[index] = replace_paths(&value, depth, &mut supply);
+            }
+        }
+        // Parameters written as `out` files need their directory; versions are under .weft.
+        let scope = values.clone();
+        let program = sub.program.clone();
+        let module = sub.module;
+        let eval = |expr: &weft_compiler::ast::Expr| -> Result<Value, String> {
+            eval_pure(&program, module, &scope, expr).map_err(|e| match e {
+                Interrupt::Error(d) => d.message,
+                other => format!("{other:?}"),
+            })
+        };
+        let eval_list = |items: &Option<Vec<weft_compiler::ast::Expr>>| -> Result<Option<Vec<Value>>, String> {
+            items
+                .as_ref()
+                .map(|xs| xs.iter().map(eval).collect::<Result<Vec<_>, _>>())
+                .transpose()
+        };
+        let body = match &settings.body {
+            Body::Binary { program, args, .. } | Body::Ompss { program, args, .. } => BodySpec::Binary {
+                program: eval(program)?.display_text(),
+                args: eval_list(args)?,
+            },
+            Body::Mpi {
+                program,
+                options,
+                args,
+                ..
+            } => {
+                let mut runner = "mpirun".to_string();
+                let mut processes = 1;
+                let mut flags = Vec::new();
+                for entry in options {
+                    let v = eval(&entry.value)?;
+                    match entry.key.name.as_str() {
+                        "runner" => runner = v.display_text(),
+                        "processes" => {
+                            processes = match v {
+                                Value::Int(n) => n,
+                                other => return Err(format!("mpi processes must be an int, not {other}")),
+                            }
+                        }
+                        "flags" => match v {
+                            Value::List(xs) => flags.extend(xs.iter().map(Value::display_text)),
+                            other => flags.extend(other.display_text().split_whitespace().map(str::to_string)),
+                        },
+                        _ => {}
+                    }
+                }
+                BodySpec::Mpi {
+                    runner,
+                    processes,
+                    flags,
+                    program: eval(program)?.display_text(),
+                    args: eval_list(args)?,
+                }
+            }
+            Body::Shell { template, .. } => BodySpec::Shell {
+                template: template.value.clone(),
+            },
+            Body::Script {
+                interpreter, code, ..
+            } => BodySpec::Script {
+                interpreter: eval(interpreter)?.display_text(),
+                code: code.value.clone(),
+            },
+            Body::Workflow { file, args, .. } => {
+                let name = eval(file)?.display_text();
+                let dir = sub.program.modules[module]
+                    .file
+                    .path
+                    .parent()
+                    .map(|p| p.to_path_buf())
+                    .unwrap_or_default();
+                let mut bound = IndexMap::new();
+                for entry in args {
+                    bound.insert(entry.key.name.clone(), eval(&entry.value)?);
+                }
+                return Ok(Launch::Nested(dir.join(name), bound));
+            }
+        };
+        let body = match (&settings.container, &self.options.containers) {
+            (Some(image), containers) => {
+                let engine = containers
+                    .as_ref()
+                    .map(|c| c.engine.program())
+                    .unwrap_or("docker");
+                BodySpec::Container {
+                    engine: crate::attempt::ContainerEngine::from_name(engine)
+                        .unwrap_or(crate::attempt::ContainerEngine::Docker),
+                    image: image.clone(),
+                    options: containers.as_ref().map(|c| c.options.clone()).unwrap_or_default(),
+                    inner: Box::new(body),
+                }
+            }
+            (None, _) => body,
+        };
+        let workdir = match &settings.workdir {
+            Some(w) => self.options.run_dir.join(w),
+            None => self.options.run_dir.clone(),
+        };
+        let nodes = nodes_of(settings).map(|_| NodeInfo {
+            hostnames: reservations
+                .iter()
+                .map(|r| self.pool.spec(r.resource).hostname.clone())
+                .collect(),
+            threads_per_node: settings.requirement.cores,
+        });
+        let state = &self.tasks[&id];
+        Ok(Launch::Process(Box::new(AttemptSpec {
+            task_name: state.sub.task.name.name.clone(),
+            task_id: id,
+            attempt: state.attempt,
+            params: state.sub.task.params.clone(),
+            returns: state.sub.task.returns.clone(),
+            values,
+            body,
+            env: settings.env.clone(),
+            workdir,
+            timeout: settings.timeout,
+            fail_on_exit: settings.fail_on_exit,
+            raises_on_exit: settings.raises_on_exit.clone(),
+            gpus: reservations.iter().flat_map(|r| r.gpus.iter().copied()).collect(),
+            nodes,
+            attempt_dir: attempt_dir.to_path_buf(),
+        })))
+    }
+
+    /// Paths handed to tasks: relative to the run's directory when inside it.
+    fn shown_path(&self, path: &std::path::Path) -> String {
+        path.strip_prefix(&self.options.run_dir)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Ends of attempts
+    // -----------------------------------------------------------------------------------------
+
+    fn finish(&mut self, finished: Finished) {
+        let Finished::Attempt { id, outcome, dir } = finished;
+        self.running = self.running.saturating_sub(1);
+        for run in self.commutative_runs(id) {
+            self.locks.remove(&run);
+        }
+        let state = self.tasks.get_mut(&id).expect("known task");
+        for r in state.reservations.drain(..) {
+            self.pool.release(r);
+        }
+        state.cancel = None;
+        if state.status != Status::Running {
+            return;
+        }
+        match outcome {
+            AttemptOutcome::Succeeded { returned, out_json } => {
+                self.store_results(id, returned, out_json);
+                self.end_task(id, Status::Done);
+            }
+            AttemptOutcome::Raised { message } => {
+                self.raise(id, message);
+            }
+            AttemptOutcome::Cancelled => self.end_task(id, Status::Cancelled),
+            AttemptOutcome::Failed { message } => self.failed(id, message, &dir),
+        }
+    }
+
+    fn store_results(&mut self, id: TaskId, returned: Option<Value>, out_json: IndexMap<String, Value>) {
+        let state = &self.tasks[&id];
+        let returns = state.sub.returns.clone();
+        match (returns.len(), returned) {
+            (0, _) => {}
+            (1, Some(v)) if !matches!(state.sub.task.returns, Some(weft_compiler::ast::ReturnType::Tuple(..))) => {
+                self.values.insert(returns[0], v);
+            }
+            (_, Some(Value::Tuple(items) | Value::List(items))) => {
+                for (f, v) in returns.iter().zip(items.iter()) {
+                    self.values.insert(*f, v.clone());
+                }
+            }
+            (_, _) => {
+                for f in &returns {
+                    self.values.insert(*f, Value::Null);
+                }
+            }
+        }
+        let args = resolve_args(&state.sub.args, &self.values);
+        for (name, f) in state.sub.json_outs.clone() {
+            let value = out_json
+                .get(&name)
+                .cloned()
+                .or_else(|| args.get(&name).cloned())
+                .unwrap_or(Value::Null);
+            self.values.insert(f, value);
+        }
+    }
+
+    fn failed(&mut self, id: TaskId, message: String, dir: &std::path::Path) {
+        let state = self.tasks.get_mut(&id).expect("known task");
+        let settings = &state.settings.as_ref().expect("started tasks have settings")[state.chosen];
+        let policy = settings.policy;
+        let name = state.sub.task.name.name.clone();
+        let line = state.sub.site.line();
+        let file = state.sub.site.file.path.display().to_string();
+        if let Policy::Retry(n) = policy {
+            if state.attempt <= n && !self.aborting {
+                eprintln!(
+                    "weft: task `{name}` ({file}:{line}) attempt {} failed: {message}; retrying",
+                    state.attempt
+                );
+                state.status = Status::Ready;
+                self.ready.insert((true, id));
+                return;
+            }
+        }
+        let stdout = dir.join("stdout.log");
+        let stderr = dir.join("stderr.log");
+        let tail = log_tail(&stderr, 10);
+        let mut report = format!(
+            "weft: task `{name}` ({file}:{line}) failed: {message}\n  logs: {} {}",
+            stdout.display(),
+            stderr.display()
+        );
+        if !tail.trim().is_empty() {
+            report.push_str("\n  last lines of stderr:");
+            for l in tail.lines() {
+                report.push_str(&format!("\n    {l}"));
+            }
+        }
+        match policy {
+            Policy::Ignore => {
+                eprintln!("{report}\n  (ignored: on_failure ignore)");
+                let files = self.tasks[&id].sub.files.clone();
+                for a in &files {
+                    if let Some(w) = a.resolved.writes {
+                        let _ = self.versions.fill_missing(a.key, w);
+                    }
+                }
+                let returns = self.tasks[&id].sub.returns.clone();
+                for f in returns {
+                    self.values.insert(f, Value::Null);
+                }
+                self.store_results(id, None, IndexMap::new());
+                self.end_task(id, Status::Done);
+            }
+            Policy::CancelSuccessors => {
+                eprintln!("{report}");
+                self.summary.failure = true;
+                self.end_task(id, Status::Failed);
+            }
+            Policy::Fail | Policy::Retry(_) => {
+                eprintln!("{report}");
+                self.summary.failure = true;
+                self.end_task(id, Status::Failed);
+                self.abort();
+            }
+        }
+    }
+
+    fn raise(&mut self, id: TaskId, message: String) {
+        let state = &self.tasks[&id];
+        let exception_group = state.sub.groups.last().cloned();
+        let exception = Exception {
+            message,
+            task: Some(state.sub.task.name.name.clone()),
+            group: exception_group.as_ref().map(|(_, n)| n.clone()),
+        };
+        let body = state.sub.body;
+        match exception_group {
+            Some((group, _)) => {
+                let g = self.groups.entry(group).or_default();
+                if g.exception.is_none() {
+                    g.exception = Some(exception);
+                }
+                let members = g.tasks.clone();
+                for member in members.into_iter().filter(|m| *m != id) {
+                    self.cancel_task(member);
+                }
+            }
+            None => self.bodies.entry(body).or_default().deferred.push(exception),
+        }
+        self.end_task(id, Status::Cancelled);
+    }
+
+    /// Cancels a task that has not ended: not started ones never start, running ones are
+    /// stopped (their end arrives as `Cancelled`).
+    fn cancel_task(&mut self, id: TaskId) {
+        let Some(state) = self.tasks.get_mut(&id) else { return };
+        match state.status {
+            Status::Running => {
+                if let Some(token) = &state.cancel {
+                    token.cancel();
+                }
+                // Until its process group is gone, it still holds its resources.
+                state.status = Status::Cancelled;
+                self.end_task_bookkeeping(id, Status::Cancelled);
+            }
+            Status::Waiting | Status::Ready => {
+                self.ready.remove(&(true, id));
+                self.ready.remove(&(false, id));
+                self.end_task(id, Status::Cancelled);
+            }
+            _ => {}
+        }
+    }
+
+    fn end_task(&mut self, id: TaskId, status: Status) {
+        if let Some(state) = self.tasks.get_mut(&id) {
+            if state.status.ended() {
+                return;
+            }
+            state.status = status;
+        }
+        self.end_task_bookkeeping(id, status);
+    }
+
+    /// Everything that follows a task's end: versions, dependents, groups, waiters.
+    fn end_task_bookkeeping(&mut self, id: TaskId, status: Status) {
+        match status {
+            Status::Done => self.summary.done += 1,
+            Status::Failed => self.summary.failed += 1,
+            _ => self.summary.cancelled += 1,
+        }
+        let ok = status == Status::Done;
+        let state = &self.tasks[&id];
+        let files = state.sub.files.clone();
+        let user_reads = state.user_reads.clone();
+        let dependents = state.dependents.clone();
+        let groups = state.sub.groups.clone();
+        let body = state.sub.body;
+        for (access, at_user) in files.iter().zip(user_reads) {
+            if let Some(w) = access.resolved.writes {
+                if let Err(e) = self.versions.producer_done(access.key, w, ok) {
+                    eprintln!("weft: cannot update {}: {e}", access.user_path.display());
+                }
+            }
+            if at_user {
+                let _ = self.versions.reader_done(access.key);
+            }
+        }
+        for dependent in dependents {
+            let Some(d) = self.tasks.get_mut(&dependent) else { continue };
+            if d.status != Status::Waiting {
+                continue;
+            }
+            if ok {
+                d.remaining -= 1;
+                if d.remaining == 0 {
+                    self.make_ready(dependent);
+                }
+            } else {
+                self.end_task(dependent, Status::Cancelled);
+            }
+        }
+        for (group, _) in groups {
+            if let Some(g) = self.groups.get_mut(&group) {
+                g.unfinished -= 1;
+                if g.unfinished == 0 {
+                    let exception = g.exception.take();
+                    for waiter in g.waiters.drain(..) {
+                        let _ = waiter.send(Ok(exception.clone()));
+                    }
+                    if exception.is_some() && g.waiters.is_empty() {
+                        g.exception = exception;
+                    }
+                }
+            }
+        }
+        if let Some(b) = self.bodies.get_mut(&body) {
+            b.unfinished -= 1;
+            if b.unfinished == 0 {
+                let deferred = std::mem::take(&mut b.deferred);
+                let waiters: Vec<_> = b.waiters.drain(..).collect();
+                if waiters.is_empty() {
+                    b.deferred = deferred;
+                } else {
+                    for waiter in waiters {
+                        let _ = waiter.send(Ok(deferred.clone()));
+                    }
+                }
+            }
+        }
+        // Futures of the task.
+        let futures: Vec<FutureId> = self.tasks[&id]
+            .sub
+            .returns
+            .iter()
+            .copied()
+            .chain(self.tasks[&id].sub.json_outs.iter().map(|(_, f)| *f))
+            .collect();
+        for f in futures {
+            if let Some(waiters) = self.resolve_waiters.remove(&f) {
+                let answer = match self.values.get(&f) {
+                    Some(v) => Ok(v.clone()),
+                    None => Err(self.cancelled_name(id)),
+                };
+                for waiter in waiters {
+                    let _ = waiter.send(answer.clone());
+                }
+            }
+        }
+        self.wake_task_waiters();
+        self.wake_read_waiters();
+        self.run_deletes();
+    }
+
+    fn task_ended(&self, id: &TaskId) -> bool {
+        self.tasks.get(id).is_none_or(|t| t.status.ended())
+    }
+
+    fn wake_task_waiters(&mut self) {
+        let waiters = std::mem::take(&mut self.task_waiters);
+        for (tasks, file, reply) in waiters {
+            let delete_pending = file.is_some_and(|f| self.deletes.iter().any(|d| d.0 == f));
+            if tasks.iter().all(|t| self.task_ended(t)) && !delete_pending {
+                let _ = reply.send(Ok(()));
+            } else {
+                self.task_waiters.push((tasks, file, reply));
+            }
+        }
+    }
+
+    fn wake_read_waiters(&mut self) {
+        let waiters = std::mem::take(&mut self.read_waiters);
+        for (key, version, reply) in waiters {
+            if self.versions.is_final(key, version) {
+                let path = self.versions.read_path(key, version).unwrap_or_default();
+                let _ = reply.send(Ok(path));
+            } else if self.versions.is_failed(key, version) {
+                let _ = reply.send(Err(WaitError::Cancelled(
+                    "a file whose writer was cancelled or failed".to_string(),
+                )));
+            } else {
+                self.read_waiters.push((key, version, reply));
+            }
+        }
+    }
+
+    fn run_deletes(&mut self) {
+        let deletes = std::mem::take(&mut self.deletes);
+        for (key, path, version, after) in deletes {
+            if after.iter().all(|t| self.task_ended(t)) {
+                if !self.versions.published_after(key, version) {
+                    let _ = remove_path(&path);
+                }
+            } else {
+                self.deletes.push((key, path, version, after));
+            }
+        }
+    }
+
+    /// Stops the run: nothing more starts, running attempts are killed, bodies are told.
+    fn abort(&mut self) {
+        if self.aborting {
+            return;
+        }
+        self.aborting = true;
+        let ids: Vec<TaskId> = self.tasks.keys().copied().collect();
+        for id in ids {
+            self.cancel_task(id);
+        }
+        for (_, waiters) in self.resolve_waiters.drain() {
+            for w in waiters {
+                let _ = w.send(Err(WaitError::Aborted));
+            }
+        }
+        for (_, _, w) in self.task_waiters.drain(..) {
+            let _ = w.send(Err(WaitError::Aborted));
+        }
+        for (_, _, w) in self.read_waiters.drain(..) {
+            let _ = w.send(Err(WaitError::Aborted));
+        }
+        for g in self.groups.values_mut() {
+            for w in g.waiters.drain(..) {
+                let _ = w.send(Err(WaitError::Aborted));
+            }
+        }
+        for b in self.bodies.values_mut() {
+            for w in b.waiters.drain(..) {
+                let _ = w.send(Err(WaitError::Aborted));
+            }
+        }
+    }
+}
+
+enum Launch {
+    Process(Box<AttemptSpec>),
+    Nested(PathBuf, IndexMap<String, Value>),
+}
+
+/// The number of resources a task reserves its constraint on: `multinode N`, or `mpi`'s
+/// `nodes` option.
+fn nodes_of(settings: &Settings) -> Option<u32> {
+    settings.multinode
+}
+
+/// The arguments with every future replaced by its value (all are known once deps ended).
+fn resolve_args(args: &IndexMap<String, Value>, values: &HashMap<FutureId, Value>) -> IndexMap<String, Value> {
+    args.iter()
+        .map(|(k, v)| {
+            let resolved = v
+                .map_futures(&mut |f| Ok::<_, ()>(values.get(&f).cloned().unwrap_or(Value::Null)))
+                .unwrap_or(Value::Null);
+            (k.clone(), resolved)
+        })
+        .collect()
+}
+
+/// Replaces the path strings of a file argument, in the order `calls::call_data` visits
+/// them, with the versioned paths.
+fn replace_paths(value: &Value, depth: u32, supply: &mut impl Iterator<Item = String>) -> Value {
+    match value {
+        Value::Str(s) => supply.next().map(Value::str).unwrap_or_else(|| Value::Str(s.clone())),
+        Value::List(items) if depth > 0 => Value::list(items.iter().map(|v| replace_paths(v, depth - 1, supply)).collect()),
+        Value::Tuple(items) if depth > 0 => Value::Tuple(Arc::new(
+            items.iter().map(|v| replace_paths(v, depth - 1, supply)).collect(),
+        )),
+        other => other.clone(),
+    }
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+fn spawn_signal_watch(token: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        token.cancel();
+    });
+}

@@ -1,0 +1,234 @@
+//! `weft run`: the main body on a thread of its own, the dispatcher on tokio, and the exit
+//! status of §10.
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use indexmap::IndexMap;
+use tokio::sync::mpsc;
+use weft_compiler::config::Config;
+use weft_compiler::eval::{Evaluator, Interrupt, Site, Stop};
+use weft_compiler::program::Program;
+use weft_compiler::value::Value;
+
+use crate::attempt::AttemptOutcome;
+use crate::body::{Ids, Output, RuntimeBackend};
+use crate::dispatcher::{Dispatcher, Finished, NestedRun, Options};
+use crate::protocol::Request;
+use crate::resources::Pool;
+
+pub struct RunRequest {
+    pub program: Arc<Program>,
+    pub workflow: String,
+    pub args: IndexMap<String, Value>,
+    pub config: Config,
+    pub sequential: bool,
+    pub jobs: Option<usize>,
+}
+
+/// How a run ended, as §10's exit statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    Success,
+    TaskFailed,
+    UncaughtException,
+    Interrupted,
+}
+
+/// How the main body ended.
+enum BodyEnd {
+    Finished,
+    Uncaught(weft_compiler::eval::Exception),
+    Error(Box<weft_compiler::diagnostic::Diagnostic>),
+    Aborted,
+}
+
+pub fn run(request: RunRequest) -> RunEnd {
+    let run_dir = std::env::current_dir().unwrap_or_default();
+    let run_id = format!(
+        "{}-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        std::process::id()
+    );
+    let state_dir = run_dir.join(".weft").join("runs").join(run_id);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("weft: cannot start the runtime: {e}");
+            return RunEnd::TaskFailed;
+        }
+    };
+    let pool = Pool::new(request.config.resources());
+    let options = Options {
+        run_dir: run_dir.clone(),
+        state_dir,
+        jobs: request.jobs,
+        sequential: request.sequential,
+        containers: request.config.containers.clone(),
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let ids = Arc::new(Ids::default());
+    let output: Output = Arc::new(Mutex::new(Box::new(std::io::stdout())));
+    let mut dispatcher = Dispatcher::new(options, pool);
+    {
+        let tx = tx.clone();
+        let ids = ids.clone();
+        let output = output.clone();
+        let run_dir = run_dir.clone();
+        dispatcher.nested = Some(Box::new(move |nested: NestedRun| {
+            spawn_nested(nested, tx.clone(), ids.clone(), output.clone(), run_dir.clone());
+        }));
+    }
+    let program = request.program.clone();
+    let main_tx = tx.clone();
+    let main_ids = ids.clone();
+    let main_output = output.clone();
+    let body = std::thread::spawn(move || {
+        let end = run_body(
+            0,
+            program,
+            &request.workflow,
+            request.args,
+            main_tx.clone(),
+            main_ids,
+            main_output,
+            run_dir,
+        );
+        let abort = !matches!(end, BodyEnd::Finished);
+        let _ = main_tx.send(Request::Shutdown { abort });
+        end
+    });
+    drop(tx);
+    let summary = runtime.block_on(dispatcher.run(rx));
+    let end = body.join().unwrap_or(BodyEnd::Aborted);
+    let status = match &end {
+        _ if summary.interrupted => RunEnd::Interrupted,
+        BodyEnd::Uncaught(e) => {
+            eprintln!(
+                "weft: uncaught workflow exception: {}{}",
+                e.message,
+                e.task
+                    .as_ref()
+                    .map(|t| format!(" (raised by task `{t}`)"))
+                    .unwrap_or_default()
+            );
+            RunEnd::UncaughtException
+        }
+        BodyEnd::Error(d) => {
+            crate::report::diagnostic(d);
+            RunEnd::TaskFailed
+        }
+        BodyEnd::Aborted => RunEnd::TaskFailed,
+        BodyEnd::Finished if summary.failure => RunEnd::TaskFailed,
+        BodyEnd::Finished => RunEnd::Success,
+    };
+    eprintln!(
+        "weft: {} tasks: {} done, {} failed, {} cancelled",
+        summary.total, summary.done, summary.failed, summary.cancelled
+    );
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    status
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_body(
+    body: u32,
+    program: Arc<Program>,
+    workflow: &str,
+    args: IndexMap<String, Value>,
+    tx: mpsc::UnboundedSender<Request>,
+    ids: Arc<Ids>,
+    output: Output,
+    run_dir: PathBuf,
+) -> BodyEnd {
+    let Ok(workflow) = program.entry_workflow(Some(workflow)) else {
+        return BodyEnd::Aborted;
+    };
+    let backend = RuntimeBackend::new(body, program.clone(), run_dir, tx, ids, output);
+    let mut evaluator = Evaluator::new(&program, backend);
+    let result = evaluator.run_workflow(program.root, workflow, args);
+    let end_site = Site {
+        file: program.root_module().file.clone(),
+        span: weft_compiler::ast::Span::new(
+            workflow.body.span.end.saturating_sub(1),
+            workflow.body.span.end,
+        ),
+    };
+    match result {
+        Ok(()) => match evaluator.backend.wait_all(&end_site) {
+            Ok(deferred) => match deferred.into_iter().next() {
+                Some(e) => BodyEnd::Uncaught(e),
+                None => BodyEnd::Finished,
+            },
+            Err(_) => BodyEnd::Aborted,
+        },
+        Err(Interrupt::Exception(e)) => BodyEnd::Uncaught(e),
+        Err(Interrupt::Error(d)) => BodyEnd::Error(d),
+        Err(Interrupt::Stop(Stop::Aborted | Stop::Sync { .. })) => BodyEnd::Aborted,
+    }
+}
+
+/// Runs a nested workflow (a `workflow` task body) on a thread of its own; its tasks go to
+/// the same dispatcher. Its end is the task's end.
+fn spawn_nested(
+    nested: NestedRun,
+    tx: mpsc::UnboundedSender<Request>,
+    ids: Arc<Ids>,
+    output: Output,
+    run_dir: PathBuf,
+) {
+    std::thread::spawn(move || {
+        let outcome = match Program::load(&nested.file) {
+            Err(diagnostics) => {
+                for d in &diagnostics {
+                    crate::report::diagnostic(d);
+                }
+                AttemptOutcome::Failed {
+                    message: format!("the nested workflow {} does not check", nested.file.display()),
+                }
+            }
+            Ok(program) => {
+                let program = Arc::new(program);
+                let name = match program.entry_workflow(None) {
+                    Ok(w) => w.name.name.clone(),
+                    Err(message) => {
+                        let _ = nested.done.send(Finished::Attempt {
+                            id: nested.task,
+                            outcome: AttemptOutcome::Failed { message },
+                            dir: nested.dir,
+                        });
+                        return;
+                    }
+                };
+                let body = ids.bodies.fetch_add(1, Ordering::Relaxed) as u32 + 1;
+                match run_body(body, program, &name, nested.args, tx, ids, output, run_dir) {
+                    BodyEnd::Finished => AttemptOutcome::Succeeded {
+                        returned: None,
+                        out_json: IndexMap::new(),
+                    },
+                    BodyEnd::Uncaught(e) => AttemptOutcome::Raised { message: e.message },
+                    BodyEnd::Error(d) => {
+                        crate::report::diagnostic(&d);
+                        AttemptOutcome::Failed {
+                            message: format!("the nested workflow failed: {}", d.message),
+                        }
+                    }
+                    BodyEnd::Aborted => AttemptOutcome::Cancelled,
+                }
+            }
+        };
+        let _ = nested.done.send(Finished::Attempt {
+            id: nested.task,
+            outcome,
+            dir: nested.dir,
+        });
+    });
+}

@@ -1,0 +1,64 @@
+//! `weft graph FILE [--format dot|mermaid|json] [-o OUT]`.
+
+use weft_compiler::plan::plan_workflow;
+
+use crate::cli::{GraphArgs, GraphFormat};
+use crate::exit;
+use crate::load::{has_errors, load_and_analyze, report, workflow_arguments};
+
+pub fn run(args: GraphArgs) -> i32 {
+    let (program, diagnostics) = load_and_analyze(&args.file);
+    if has_errors(&diagnostics) {
+        report(&diagnostics);
+        return exit::USAGE;
+    }
+    let Some(program) = program else {
+        return exit::USAGE;
+    };
+    let workflow = match program.entry_workflow(args.workflow.as_deref()) {
+        Ok(w) => w,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let options = match workflow_arguments(workflow, &args.options) {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let base = std::env::current_dir().unwrap_or_default();
+    let plan = match plan_workflow(&program, program.root, workflow, options, &base, &mut no_check)
+    {
+        Ok(plan) => plan,
+        Err(diagnostic) => {
+            report(&[*diagnostic]);
+            return exit::USAGE;
+        }
+    };
+    let text = match args.format {
+        GraphFormat::Json => format!("{}\n", plan.to_json()),
+        GraphFormat::Dot => plan.to_dot(),
+        GraphFormat::Mermaid => plan.to_mermaid(),
+    };
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
+        None => print!("{text}"),
+    }
+    exit::SUCCESS
+}
+
+/// `weft graph` only draws: the checks of calls belong to `weft check` and `weft run`.
+fn no_check(
+    _: &weft_compiler::program::Program,
+    _: &weft_compiler::eval::TaskCall<'_>,
+) -> Option<weft_compiler::diagnostic::Diagnostic> {
+    None
+}

@@ -1,0 +1,128 @@
+//! `weft run FILE [--config F] [--workflow W] [--sequential] [-j N] [-- OPTIONS]`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use weft_executor::runtime::{run as run_workflow, RunEnd, RunRequest};
+
+use crate::cli::RunArgs;
+use crate::exit;
+use crate::load::{config_for, has_errors, load_and_analyze, report, workflow_arguments};
+
+pub fn run(mut args: RunArgs) -> i32 {
+    take_weft_flags(&mut args);
+    let (program, mut diagnostics) = load_and_analyze(&args.file);
+    if has_errors(&diagnostics) {
+        report(&diagnostics);
+        return exit::USAGE;
+    }
+    let Some(program) = program else {
+        return exit::USAGE;
+    };
+    let config = match config_for(&args.file, args.config.as_deref()) {
+        Ok(c) => c,
+        Err(d) => {
+            report(&[*d]);
+            return exit::USAGE;
+        }
+    };
+    let workflow = match program.entry_workflow(args.workflow.as_deref()) {
+        Ok(w) => w,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let options = match workflow_arguments(workflow, &args.options) {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("error: {message}\n(see `weft run {} --help`)", args.file.display());
+            return exit::USAGE;
+        }
+    };
+    // Calls the planner can see are checked before anything runs (§4.3).
+    diagnostics.extend(weft_executor::preflight::plan_diagnostics(
+        &program,
+        workflow,
+        options.clone(),
+        &config,
+    ));
+    if has_errors(&diagnostics) {
+        report(&diagnostics);
+        return exit::USAGE;
+    }
+    let name = workflow.name.name.clone();
+    let end = run_workflow(RunRequest {
+        program: Arc::new(program),
+        workflow: name,
+        args: options,
+        config,
+        sequential: args.sequential,
+        jobs: args.jobs,
+    });
+    match end {
+        RunEnd::Success => exit::SUCCESS,
+        RunEnd::TaskFailed => exit::TASK_FAILED,
+        RunEnd::UncaughtException => exit::UNCAUGHT_EXCEPTION,
+        RunEnd::Interrupted => exit::INTERRUPTED,
+    }
+}
+
+/// weft's own flags written among the workflow options (`weft run f.wf --n 3 --sequential`)
+/// are weft's, unless the workflow has an option of that name.
+fn take_weft_flags(args: &mut RunArgs) {
+    let mut rest = Vec::new();
+    let mut options = std::mem::take(&mut args.options).into_iter().peekable();
+    let mut after_separator = false;
+    while let Some(option) = options.next() {
+        if option == "--" {
+            after_separator = true;
+            continue;
+        }
+        if after_separator {
+            rest.push(option);
+            continue;
+        }
+        match option.as_str() {
+            "--sequential" => args.sequential = true,
+            "-j" | "--jobs" => args.jobs = options.next().and_then(|n| n.parse().ok()),
+            "--config" => args.config = options.next().map(PathBuf::from),
+            "--workflow" => args.workflow = options.next(),
+            _ => rest.push(option),
+        }
+    }
+    args.options = rest;
+}
+
+/// `weft run FILE --help`: the workflow's options, from its parameters and doc comments.
+/// `None` when the command line is not that.
+pub fn workflow_help(argv: &[String]) -> Option<i32> {
+    let run_at = argv.iter().position(|a| a == "run")?;
+    let rest = &argv[run_at + 1..];
+    let file = rest.iter().find(|a| a.ends_with(".wf"))?;
+    let file_at = rest.iter().position(|a| a == file)?;
+    if !rest[file_at + 1..].iter().any(|a| a == "--help" || a == "-h") {
+        return None;
+    }
+    let path = Path::new(file);
+    let (program, diagnostics) = load_and_analyze(path);
+    let Some(program) = program else {
+        report(&diagnostics);
+        return Some(exit::USAGE);
+    };
+    let workflow_name = rest
+        .iter()
+        .position(|a| a == "--workflow")
+        .and_then(|i| rest.get(i + 1))
+        .map(String::as_str);
+    match program.entry_workflow(workflow_name) {
+        Ok(workflow) => {
+            print!("{}", crate::load::workflow_help(path, workflow));
+            Some(exit::SUCCESS)
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            Some(exit::USAGE)
+        }
+    }
+}

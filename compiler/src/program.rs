@@ -6,7 +6,6 @@
 //! names.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -159,7 +158,13 @@ impl Program {
     /// Like `load`, with the root file's text given (it need not exist on disk: the language
     /// server passes unsaved buffers). Its imports are read from disk, relative to `path`.
     pub fn from_source(path: &Path, text: String) -> Result<Program, Vec<Diagnostic>> {
-        let mut loader = Loader::default();
+        let mut loader = Loader {
+            root_dir: path
+                .parent()
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .map(Path::to_path_buf),
+            ..Loader::default()
+        };
         let root_key = ModuleKey::File(canonical_or_absolute(path));
         let root = loader.load(root_key, SourceFile::new(path, text));
         if !loader.errors.is_empty() {
@@ -264,6 +269,8 @@ struct Loader {
     /// The modules being loaded, outermost first, with the path shown for each: an import of
     /// one of them is a cycle.
     in_progress: Vec<(ModuleKey, String)>,
+    /// The root file's directory: paths in cycle messages are shown relative to it.
+    root_dir: Option<PathBuf>,
     errors: Vec<Diagnostic>,
 }
 
@@ -272,8 +279,13 @@ impl Loader {
         let id = self.modules.len();
         self.modules.push(None);
         self.ids.insert(key.clone(), id);
-        self.in_progress
-            .push((key, file.path().display().to_string()));
+        let path = file.path();
+        let shown = self
+            .root_dir
+            .as_deref()
+            .and_then(|dir| path.strip_prefix(dir).ok())
+            .unwrap_or(path);
+        self.in_progress.push((key, shown.display().to_string()));
         let loaded = self.parse_and_load_imports(file);
         self.in_progress.pop();
         let loaded = loaded?;
@@ -467,11 +479,6 @@ fn missing_file(
     resolved: &str,
     err: &io::Error,
 ) -> Diagnostic {
-    let dir = Path::new(resolved)
-        .parent()
-        .map(|d| d.display().to_string())
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| ".".to_string());
     let message = if err.kind() == io::ErrorKind::NotFound {
         format!("cannot find the imported file `{written}`")
     } else {
@@ -482,10 +489,7 @@ fn missing_file(
     };
     let mut help = format!("looked for {resolved}");
     if Path::new(written).is_relative() {
-        let _ = write!(
-            help,
-            "; an imported path is relative to the importing file's directory ({dir})"
-        );
+        help.push_str(" (an imported path is relative to the importing file's directory)");
     }
     Diagnostic::error(Code::Import, importer, span, message)
         .with_label("imported here")

@@ -896,71 +896,83 @@ impl<'c, 'p> BodyChecker<'c, 'p> {
         }
     }
 
-    /// A bound argument: its literal type, and for a parameter the task writes, whether it
-    /// names where the new version goes.
+    /// A bound argument: for a parameter the task writes, whether it names where the new
+    /// version goes; else whether a literal fits the parameter's type.
     fn argument(&mut self, callee: Callee<'p>, written_name: &str, param: &Param, arg: &Arg) {
-        let kind = callee.kind();
-        if let Some(mismatch) = check_literal(&param.ty.ty, &arg.value) {
-            self.cx.push(
-                Diagnostic::error(
-                    Code::Type,
-                    self.cx.file,
-                    mismatch.span,
-                    format!(
-                        "{kind} `{written_name}` expects {} for `{}`, but this is {}",
-                        a_type(&mismatch.expected),
-                        param.name,
-                        mismatch.found.describe()
-                    ),
-                )
-                .with_label(format!("expected {}", a_type(&mismatch.expected)))
-                .with_help(format!(
-                    "{}; `{}` is declared `{}`",
-                    how_to_write(&mismatch.expected, mismatch.found),
-                    param.name,
-                    param_text(self.cx, callee, param)
-                )),
-            );
-            return;
-        }
-        let Callee::Task(..) = callee else { return };
         // A direction the type does not allow is reported at the parameter; checking its
         // arguments too would only repeat that.
-        if !param.direction.writes() || !param.ty.ty.allows_direction() {
+        let written_by_task = matches!(callee, Callee::Task(..))
+            && param.direction.writes()
+            && param.ty.ty.allows_direction();
+        if written_by_task {
+            if let Err(found) = self.writable(&param.ty.ty, &arg.value) {
+                self.not_writable(callee, written_name, param, found);
+                return;
+            }
+        }
+        let Some(mismatch) = check_literal(&param.ty.ty, &arg.value) else {
             return;
-        }
-        if let Err(found) = self.writable(&param.ty.ty, &arg.value) {
-            let keyword = param.direction.keyword();
-            let help = if param.ty.ty.innermost() == &Type::Json {
-                "pass a variable (or an element such as `xs[i]`) to receive the new value"
-            } else {
-                "pass the path to write, such as \"out.txt\", or a variable holding it"
-            };
-            self.cx.push(
-                Diagnostic::error(
-                    Code::Direction,
-                    self.cx.file,
-                    found.span,
-                    format!(
-                        "task `{written_name}` writes its `{}` argument ({keyword}), so it \
-                         must be {}, but this is {}",
-                        param.name,
-                        if param.ty.ty.innermost() == &Type::Json {
-                            "a variable or an element"
-                        } else {
-                            "a path or a variable"
-                        },
-                        found.what
-                    ),
-                )
-                .with_label(format!("{} cannot be written", found.what))
-                .with_related(
-                    param.direction_span.unwrap_or(param.span),
-                    format!("`{}` is `{keyword}`", param.name),
-                )
-                .with_help(help),
-            );
-        }
+        };
+        self.cx.push(
+            Diagnostic::error(
+                Code::Type,
+                self.cx.file,
+                mismatch.span,
+                format!(
+                    "{} `{written_name}` expects {} for `{}`, but this is {}",
+                    callee.kind(),
+                    a_type(&mismatch.expected),
+                    param.name,
+                    mismatch.found.describe()
+                ),
+            )
+            .with_label(format!("expected {}", a_type(&mismatch.expected)))
+            .with_help(format!(
+                "{}; `{}` is declared `{}`",
+                how_to_write(&mismatch.expected, mismatch.found),
+                param.name,
+                param_text(self.cx, callee, param)
+            )),
+        );
+    }
+
+    fn not_writable(
+        &mut self,
+        callee: Callee<'p>,
+        written_name: &str,
+        param: &Param,
+        found: NotWritable,
+    ) {
+        let keyword = param.direction.keyword();
+        let is_json = param.ty.ty.innermost() == &Type::Json;
+        let (must_be, help) = if is_json {
+            (
+                "a variable or an element",
+                "pass a variable (or an element such as `xs[i]`) to receive the new value",
+            )
+        } else {
+            (
+                "a path or a variable",
+                "pass the path to write, such as \"out.txt\", or a variable holding it",
+            )
+        };
+        self.cx.push(
+            Diagnostic::error(
+                Code::Direction,
+                self.cx.file,
+                found.span,
+                format!(
+                    "the `{keyword}` argument `{}` of `{written_name}` must be {must_be}, not {}",
+                    param.name, found.what
+                ),
+            )
+            .with_label(format!("{} cannot be written", found.what))
+            .with_help(format!(
+                "{help}; `{}` is declared `{}`",
+                param.name,
+                param_text(self.cx, callee, param)
+            )),
+        );
     }
 
     /// Whether an argument can take the new version a task writes: a variable, an element or

@@ -99,7 +99,10 @@ impl IterationScan<'_, '_> {
                 }
             }
             StmtKind::Assign { target, op, value } => {
-                self.expr(value, None);
+                // `x += n` adds n's value (a list literal appended is not waited for).
+                let is_operand =
+                    *op == AssignOp::Add && matches!(strip_parens(value).kind, ExprKind::Var(_));
+                self.expr(value, is_operand.then_some(stmt.span));
                 match &strip_parens(target).kind {
                     ExprKind::Var(name) => {
                         if *op == AssignOp::Add {

@@ -167,8 +167,17 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         &mut self,
         module: ModuleId,
         workflow: &'p crate::ast::Workflow,
-        args: IndexMap<String, Value>,
+        mut args: IndexMap<String, Value>,
     ) -> Result<(), Interrupt> {
+        // Options not given take their defaults (§5).
+        for param in &workflow.params {
+            if !args.contains_key(&param.name.name) {
+                if let Some(default) = &param.default {
+                    let value = self.eval_in(module, &IndexMap::new(), default)?;
+                    args.insert(param.name.name.clone(), value);
+                }
+            }
+        }
         self.frames.push(Frame {
             module,
             scopes: vec![args.into_iter().collect()],
@@ -671,20 +680,24 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                     .ok_or_else(|| err("multiply"))?,
             },
             BinaryOp::Div => match (as_float(&l), as_float(&r)) {
-                (Some(_), Some(b)) if b == 0.0 => {
-                    return Err(self.site(span).error("division by zero"))
+                (Some(a), Some(b)) => {
+                    if b == 0.0 {
+                        return Err(self.site(span).error("division by zero"));
+                    }
+                    Float(a / b)
                 }
-                (Some(a), Some(b)) => Float(a / b),
                 _ => return Err(err("divide")),
             },
             BinaryOp::Rem => match (as_int(&l), as_int(&r)) {
                 (Some(_), Some(0)) => return Err(self.site(span).error("modulo by zero")),
                 (Some(a), Some(b)) => Int(python_mod(a, b)),
                 _ => match (as_float(&l), as_float(&r)) {
-                    (Some(_), Some(b)) if b == 0.0 => {
-                        return Err(self.site(span).error("modulo by zero"))
+                    (Some(a), Some(b)) => {
+                        if b == 0.0 {
+                            return Err(self.site(span).error("modulo by zero"));
+                        }
+                        Float(a - b * (a / b).floor())
                     }
-                    (Some(a), Some(b)) => Float(a - b * (a / b).floor()),
                     _ => return Err(err("take the remainder of")),
                 },
             },

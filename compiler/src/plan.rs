@@ -108,9 +108,10 @@ impl Backend for Planner<'_, '_> {
         let mut through: HashMap<TaskId, String> = HashMap::new();
         for &(datum, direction) in &accesses {
             if direction.reads() {
+                let path = self.tracker.path(datum);
                 let label = format!(
                     "{} v{}",
-                    self.tracker.path(datum).display(),
+                    path.strip_prefix(&self.base).unwrap_or(path).display(),
                     self.tracker.version(datum)
                 );
                 for producer in self.tracker.producers(datum) {

@@ -105,8 +105,8 @@ pub struct Dispatcher {
     futures: HashMap<FutureId, (TaskId, Option<usize>, Option<String>)>,
     values: HashMap<FutureId, Value>,
     resolve_waiters: HashMap<FutureId, Vec<oneshot::Sender<Result<Value, WaitError>>>>,
-    task_waiters: Vec<(Vec<TaskId>, Option<FileKey>, oneshot::Sender<Result<(), WaitError>>)>,
-    read_waiters: Vec<(FileKey, u32, oneshot::Sender<Result<PathBuf, WaitError>>)>,
+    task_waiters: Vec<TaskWaiter>,
+    read_waiters: Vec<ReadWaiter>,
     deletes: Vec<(FileKey, PathBuf, u32, Vec<TaskId>)>,
     groups: HashMap<GroupId, Group>,
     bodies: HashMap<BodyId, BodyState>,
@@ -119,6 +119,16 @@ pub struct Dispatcher {
     /// Spawns nested workflow bodies (`workflow` task bodies).
     pub nested: Option<Box<dyn FnMut(NestedRun) + Send>>,
 }
+
+/// A body waiting for tasks to end (and for a pending delete of a file).
+type TaskWaiter = (
+    Vec<TaskId>,
+    Option<FileKey>,
+    oneshot::Sender<Result<(), WaitError>>,
+);
+
+/// A body waiting for a file's version to be final.
+type ReadWaiter = (FileKey, u32, oneshot::Sender<Result<PathBuf, WaitError>>);
 
 /// A nested workflow to run as one task.
 pub struct NestedRun {
@@ -465,23 +475,21 @@ impl Dispatcher {
         for run in self.commutative_runs(id) {
             self.locks.insert(run);
         }
-        let attempt_dir;
-        let spec;
-        {
+        let attempt_dir = {
             let state = self.tasks.get_mut(&id).expect("known task");
             state.status = Status::Running;
             state.attempt += 1;
             state.chosen = chosen;
             state.last_resource = reservations.first().map(|r| r.resource);
-            attempt_dir = self.options.state_dir.join("tasks").join(format!(
-                "{}-{}",
-                id, state.sub.task.name
-            ))
-            .join(format!("attempt-{}", state.attempt));
-        }
+            self.options
+                .state_dir
+                .join("tasks")
+                .join(format!("{}-{}", id, state.sub.task.name))
+                .join(format!("attempt-{}", state.attempt))
+        };
         let _ = std::fs::create_dir_all(&attempt_dir);
-        match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
-            Ok(Launch::Process(s)) => spec = s,
+        let spec = match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
+            Ok(Launch::Process(s)) => s,
             Ok(Launch::Nested(file, args)) => {
                 let state = self.tasks.get_mut(&id).expect("known task");
                 state.reservations = reservations;
@@ -507,7 +515,7 @@ impl Dispatcher {
                 self.tasks.get_mut(&id).expect("known task").reservations = reservations;
                 return;
             }
-        }
+        };
         let cancel = CancellationToken::new();
         let state = self.tasks.get_mut(&id).expect("known task");
         state.reservations = reservations;

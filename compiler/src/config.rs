@@ -293,9 +293,10 @@ impl Config {
         let file = SourceFile::new(path, text);
         // An empty document (or one holding only comments) is the default configuration;
         // serde would read it as a missing value rather than as an empty mapping.
-        // The text is first read as any YAML, to tell a file that is not YAML at all from one
-        // that does not fit the format; the second reading keeps the places of the values.
-        serde_yaml_ng::from_str::<serde_yaml_ng::Value>(text)
+        // The text is first read as any YAML, ignoring what it says, to tell a file that is not
+        // YAML at all from one that does not fit the format. (Not into a `Value`: that refuses
+        // repeated keys, which the second reading reports better, at the repetition.)
+        serde_yaml_ng::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|err| yaml_error(&file, &err, true))?;
         let parsed: Option<Config> =
             serde_yaml_ng::from_str(text).map_err(|err| yaml_error(&file, &err, false))?;
@@ -669,7 +670,48 @@ fn yaml_error(file: &Arc<SourceFile>, err: &serde_yaml_ng::Error, not_yaml: bool
     if let Some(help) = explained.help {
         diagnostic = diagnostic.with_help(help);
     }
+    // serde reports a repeated field at the start of its mapping, i.e. at the first key:
+    // point at the repetition instead, with a second label at the first occurrence.
+    if let Some(name) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let keys = block_mapping_keys(&file.text, offset, name);
+        if let [first, second, ..] = keys[..] {
+            diagnostic.span = second;
+            diagnostic = diagnostic.with_related(first, "first written here");
+        }
+    }
     diagnostic
+}
+
+/// The spans of the keys `name` in the block mapping whose first key is at `offset`: the
+/// lines indented exactly as that key, up to the first line indented less.
+fn block_mapping_keys(text: &str, offset: usize, name: &str) -> Vec<Span> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let indent = offset - line_start;
+    // A mapping inside a list item (`- host: a`) has its first key after the dash; its other
+    // keys are indented to the same column.
+    let mut keys = Vec::new();
+    let mut at = line_start;
+    for (index, line) in text[line_start..].split_inclusive('\n').enumerate() {
+        let content = line.trim_end();
+        let leading = content.len() - content.trim_start().len();
+        let is_blank_or_comment =
+            content.trim_start().is_empty() || content.trim_start().starts_with('#');
+        if index > 0 && !is_blank_or_comment && leading < indent {
+            break;
+        }
+        let key_start = if index == 0 { indent } else { leading };
+        if key_start == indent && content.len() > indent {
+            let after_key = content[indent..].strip_prefix(name);
+            if after_key.is_some_and(|rest| rest.trim_start().starts_with(':')) {
+                keys.push(Span::new(at + indent, at + indent + name.len()));
+            }
+        }
+        at += line.len();
+    }
+    keys
 }
 
 /// serde_yaml_ng ends its messages with ` at line L column C` (and libyaml's with more text
@@ -760,6 +802,18 @@ fn explain(path: Option<&str>, message: &str) -> Explained {
             help: Some(format!("add `{name}: …` to it")),
         };
     }
+    if let Some(rest) = message.strip_prefix("duplicate field ") {
+        let name = rest.trim_matches('`');
+        let section = path.map_or_else(
+            || "at the top level of the configuration".to_string(),
+            |path| format!("in `{path}`"),
+        );
+        return Explained {
+            message: format!("`{name}` is written twice {section}"),
+            label: "written again here".to_string(),
+            help: Some("keep only one of them".to_string()),
+        };
+    }
     if message.ends_with(SIZE_EXPECTATION) {
         return Explained {
             message: format!("bad size {}{place}", message_subject(message)),
@@ -820,6 +874,8 @@ fn plain_expectation(expected: &str) -> &str {
         "u8" | "u16" | "u32" | "u64" => "a non-negative integer",
         "a boolean" => "true or false",
         "a sequence" => "a list",
+        "struct Config" => "a mapping of sections (executor, local, ssh, containers, slurm)",
+        other if other.starts_with("struct ") => "a mapping of fields",
         other => other,
     }
 }

@@ -258,6 +258,44 @@ fn wrong_type_is_located() {
 }
 
 #[test]
+fn a_document_that_is_not_a_mapping_is_refused() {
+    let diagnostic = parse_err("- local\n- ssh\n");
+    assert_eq!(diagnostic.code, Code::Config);
+    assert_eq!(diagnostic.line_col(), (1, 1));
+    assert!(
+        diagnostic
+            .message
+            .starts_with("expected a mapping of sections"),
+        "{}",
+        diagnostic.message
+    );
+    let diagnostic = parse_err("local: 8\n");
+    assert_eq!(diagnostic.line_col(), (1, 8));
+    assert_eq!(
+        diagnostic.message,
+        "expected a mapping of fields for `local`, found integer `8`"
+    );
+}
+
+#[test]
+fn duplicate_keys_are_refused() {
+    let diagnostic = parse_err("local:\n  cores: 2\n  # more\n  cores: 4\n");
+    assert_eq!(diagnostic.code, Code::Config);
+    assert_eq!(diagnostic.line_col(), (4, 3));
+    assert_eq!(spanned(&diagnostic), "cores");
+    insta::assert_snapshot!(render_plain(&diagnostic));
+
+    let in_a_host = parse_err(
+        "executor: ssh\nssh:\n  hosts:\n    - host: a\n      cores: 1\n    - host: b\n      cores: 1\n      host: c\n",
+    );
+    assert_eq!(in_a_host.line_col(), (8, 7));
+    assert_eq!(
+        in_a_host.related[0].span.start,
+        in_a_host.file.text.find("host: b").unwrap()
+    );
+}
+
+#[test]
 fn missing_host_field_is_reported() {
     let diagnostic = parse_err("executor: ssh\nssh:\n  hosts:\n    - host: n1\n      user: bob\n");
     assert_eq!(diagnostic.code, Code::Config);

@@ -150,6 +150,204 @@ pub(crate) struct Expectations {
     tokens: BTreeSet<String>,
 }
 
+/// What a rule pest tried stands for, in the user's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Wanted {
+    Item,
+    LetPattern,
+    ForPattern,
+    ItemName,
+    Name,
+    Type,
+    Direction,
+    Stream,
+    Policy,
+    Member,
+    Statement,
+    Expression,
+    Parameter,
+    Entry,
+    ObjectEntry,
+    RawString,
+    ImportTarget,
+    /// A punctuation or keyword token, by its text.
+    Token,
+    /// What may continue an expression (operators, calls, indexes, fields) or a construct
+    /// (optional clauses): only mentioned when nothing else is expected.
+    Continuation,
+    /// Comments, whitespace: never worth mentioning.
+    Noise,
+}
+
+fn wanted(rule: Rule) -> (Wanted, Option<&'static str>) {
+    use Rule::*;
+    let token = |t| (Wanted::Token, Some(t));
+    match rule {
+        file | doc_block | import_item | task_item | fn_item | workflow_item | kw_task | kw_fn
+        | kw_import => (Wanted::Item, None),
+        let_pattern => (Wanted::LetPattern, None),
+        for_pattern => (Wanted::ForPattern, None),
+        item_name => (Wanted::ItemName, None),
+        ident | param_name | catch_name | entry_key | tuple_pattern | field_name => {
+            (Wanted::Name, None)
+        }
+        type_expr | list_type | prim_type | return_tuple => (Wanted::Type, None),
+        direction => (Wanted::Direction, None),
+        stream_name => (Wanted::Stream, None),
+        failure_policy | retry_policy | policy_word | kw_retry => (Wanted::Policy, None),
+        directive
+        | body
+        | impl_block
+        | kw_impl
+        | constraint_directive
+        | timeout_directive
+        | priority_directive
+        | on_failure_directive
+        | distributed_directive
+        | replicated_directive
+        | workdir_directive
+        | env_directive
+        | fail_on_exit_directive
+        | raises_on_exit_directive
+        | container_directive
+        | multinode_directive
+        | binary_body
+        | mpi_body
+        | ompss_body
+        | shell_body
+        | script_body
+        | workflow_body
+        | kw_constraint
+        | kw_timeout
+        | kw_priority
+        | kw_on_failure
+        | kw_distributed
+        | kw_replicated
+        | kw_workdir
+        | kw_env
+        | kw_fail_on_exit
+        | kw_raises_on_exit
+        | kw_container
+        | kw_multinode
+        | kw_binary
+        | kw_mpi
+        | kw_ompss
+        | kw_shell
+        | kw_script => (Wanted::Member, None),
+        let_stmt | if_stmt | for_stmt | while_stmt | return_stmt | group_stmt | barrier_stmt
+        | try_stmt | raise_stmt | simple_stmt | kw_let | kw_if | kw_for | kw_while | kw_return
+        | kw_group | kw_barrier | kw_try | kw_raise => (Wanted::Statement, None),
+        expr | expr_nl | op_not | op_neg | postfix_expr | null_lit | bool_lit | number | string
+        | plain_string | triple_string | list_lit | object_lit | paren_expr | var | interp => {
+            (Wanted::Expression, None)
+        }
+        param => (Wanted::Parameter, None),
+        entry => (Wanted::Entry, None),
+        object_entry | object_key => (Wanted::ObjectEntry, None),
+        raw_string | raw_plain | raw_triple => (Wanted::RawString, None),
+        std_path | import_file | kw_std => (Wanted::ImportTarget, None),
+        block | task_block | impl_members | entry_block => token("{"),
+        param_list => token("("),
+        expr_list => token("["),
+        kw_in => token("in"),
+        kw_catch => token("catch"),
+        kw_workflow => token("workflow"),
+        op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_add | op_sub
+        | op_mul | op_div | op_rem | call_args | index_suffix | field_suffix | assign_op
+        | else_if | else_block | kw_else | nowait_flag | import_alias | kw_as | return_type
+        | stream_modifier | prefix_modifier | depth_modifier | kw_prefix | kw_depth
+        | param_default | args_clause | workflow_args | kw_args | trailing_comma => {
+            (Wanted::Continuation, None)
+        }
+        _ => (Wanted::Noise, None),
+    }
+}
+
+/// Tokens that begin an expression, and tokens that continue one.
+const EXPRESSION_STARTS: [&str; 6] = ["\"", "\"\"\"", "-", "[", "(", "{"];
+const CONTINUATIONS: [&str; 18] = [
+    "(", "[", ".", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "=", "+=", "->", ",",
+];
+const NEWLINES: [&str; 3] = ["\n", "\r\n", "\r"];
+
+const ITEM_KEYWORDS: [&str; 4] = ["task", "fn", "workflow", "import"];
+const MEMBER_KEYWORDS: [&str; 19] = [
+    "constraint",
+    "timeout",
+    "priority",
+    "on_failure",
+    "distributed",
+    "replicated",
+    "workdir",
+    "env",
+    "fail_on_exit",
+    "raises_on_exit",
+    "container",
+    "multinode",
+    "binary",
+    "mpi",
+    "ompss",
+    "shell",
+    "script",
+    "workflow",
+    "impl",
+];
+const STATEMENT_KEYWORDS: [&str; 9] = [
+    "let", "if", "for", "while", "return", "group", "barrier", "try", "raise",
+];
+const TYPE_NAMES: [&str; 7] = ["int", "float", "bool", "str", "json", "file", "dir"];
+
+/// The keyword closest to a misspelt word, if it is close enough to be a likely typo.
+fn did_you_mean(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(distance, c)| *distance <= 2 && *distance < c.len().max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Type names users bring from other languages.
+fn type_synonym(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "integer" | "i64" | "long" | "number" => "int",
+        "double" | "f64" | "real" => "float",
+        "boolean" => "bool",
+        "string" | "String" | "text" => "str",
+        "object" | "dict" | "map" | "any" => "json",
+        "path" | "File" => "file",
+        "directory" | "folder" => "dir",
+        "list" | "array" => "[T]",
+        _ => return None,
+    })
+}
+
+/// The word right before `position` (skipping blanks), if any.
+fn previous_word(text: &str, position: usize) -> &str {
+    let before = text[..position].trim_end_matches([' ', '\t']);
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    &before[start..]
+}
+
+/// The first word of the line holding `position`.
+fn line_keyword(text: &str, position: usize) -> &str {
+    let line_start = text[..position].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].trim_start();
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
+    &line[..end]
+}
+
+/// One sentence: the message, the label at the found token and a help line.
+struct Sentence {
+    message: String,
+    label: String,
+    help: Option<String>,
+}
+
 impl Expectations {
     fn from_error(error: &pest::error::Error<Rule>, relative: usize) -> Expectations {
         let mut expected = Expectations::default();
@@ -172,32 +370,404 @@ impl Expectations {
         expected
     }
 
-    fn has(&self, rule: Rule) -> bool {
-        self.rules.contains(&rule)
+    /// The categories of what was expected, and the punctuation tokens among them.
+    fn classify(&self) -> (BTreeSet<Wanted>, BTreeSet<String>, bool) {
+        let mut categories = BTreeSet::new();
+        let mut tokens = BTreeSet::new();
+        for rule in &self.rules {
+            match wanted(*rule) {
+                (Wanted::Token, Some(token)) => {
+                    tokens.insert(token.to_string());
+                }
+                (category, _) => {
+                    categories.insert(category);
+                }
+            }
+        }
+        let mut end_of_line = false;
+        for token in &self.tokens {
+            if NEWLINES.contains(&token.as_str()) {
+                end_of_line = true;
+            } else if token.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                // Keywords and type names come with their rules; `_` is a name's first letter.
+            } else if [" ", "\t", "//", "/*", "///"].contains(&token.as_str()) {
+            } else {
+                tokens.insert(token.clone());
+            }
+        }
+        if categories.contains(&Wanted::Expression) || categories.contains(&Wanted::Statement) {
+            tokens.retain(|t| !EXPRESSION_STARTS.contains(&t.as_str()));
+        }
+        if categories.contains(&Wanted::Type) {
+            tokens.retain(|t| t != "[" && t != "(");
+        }
+        categories.remove(&Wanted::Noise);
+        (categories, tokens, end_of_line)
     }
 
-    fn has_token(&self, token: &str) -> bool {
-        self.tokens.contains(token)
+    fn sentence(&self, text: &str, position: usize, found: &Found) -> Sentence {
+        let (categories, mut tokens, end_of_line) = self.classify();
+        let has = |w: Wanted| categories.contains(&w);
+        let found_text = found.describe();
+        let found_word = match found {
+            Found::Word(w) => Some(w.as_str()),
+            _ => None,
+        };
+        let sentence = |message: String, label: &str, help: Option<String>| Sentence {
+            message,
+            label: label.to_string(),
+            help,
+        };
+
+        // A reserved word where a name belongs.
+        if let Some(word) = found_word.filter(|w| RESERVED_WORDS.contains(w)) {
+            if has(Wanted::LetPattern)
+                || has(Wanted::ForPattern)
+                || has(Wanted::ItemName)
+                || has(Wanted::Name)
+            {
+                return sentence(
+                    format!("`{word}` is a reserved word and cannot be used as a name"),
+                    "reserved word",
+                    Some(format!("choose another name, such as `{word}_`")),
+                );
+            }
+        }
+        if has(Wanted::LetPattern) {
+            return sentence(
+                format!("expected a variable name after `let`, found {found_text}"),
+                "expected a name here",
+                Some("write `let NAME = VALUE`, or `let (a, b) = VALUE` to unpack a tuple".into()),
+            );
+        }
+        if has(Wanted::ForPattern) {
+            return sentence(
+                format!("expected a loop variable after `for`, found {found_text}"),
+                "expected a name here",
+                Some(
+                    "write `for NAME in LIST { … }`, or `for (i, x) in enumerate(LIST) { … }`"
+                        .into(),
+                ),
+            );
+        }
+        if has(Wanted::ItemName) {
+            let keyword = previous_word(text, position);
+            let what = if keyword.is_empty() {
+                "the keyword"
+            } else {
+                keyword
+            };
+            return sentence(
+                format!("expected a name after `{what}`, found {found_text}"),
+                "expected a name here",
+                None,
+            );
+        }
+        if has(Wanted::Type) {
+            let what = if has(Wanted::Direction) {
+                "a parameter type"
+            } else if previous_word(text, position).is_empty()
+                && text[..position].trim_end().ends_with("->")
+            {
+                "a return type"
+            } else {
+                "a type"
+            };
+            let help = match found_word.and_then(|w| type_synonym(w).or_else(|| did_you_mean(w, &TYPE_NAMES))) {
+                Some(t) => format!("did you mean `{t}`? The types are `int`, `float`, `bool`, `str`, `json`, `file`, `dir` and lists such as `[file]`"),
+                None => "the types are `int`, `float`, `bool`, `str`, `json`, `file`, `dir` and lists such as `[file]`".to_string(),
+            };
+            return sentence(
+                format!("expected {what} such as `file` or `[str]`, found {found_text}"),
+                "expected a type here",
+                Some(help),
+            );
+        }
+        if has(Wanted::Stream) {
+            return sentence(
+                format!("expected `stdin`, `stdout` or `stderr` after `as`, found {found_text}"),
+                "expected a stream here",
+                Some("`as stdin` reads the file as standard input; `as stdout`/`as stderr` write the output into it".into()),
+            );
+        }
+        if has(Wanted::Policy) {
+            return sentence(
+                format!("expected a failure policy, found {found_text}"),
+                "expected a policy here",
+                Some(
+                    "the policies are `retry(N)`, `cancel_successors`, `fail` and `ignore`".into(),
+                ),
+            );
+        }
+        if has(Wanted::RawString) {
+            let keyword = line_keyword(text, position);
+            let what = if keyword == "script" {
+                "the code string after the interpreter"
+            } else {
+                "a command string after `shell`"
+            };
+            return sentence(
+                format!("expected {what}, found {found_text}"),
+                "expected a string here",
+                Some(if keyword == "script" {
+                    "write `script \"python3\" \"\"\"CODE\"\"\"`".into()
+                } else {
+                    "write `shell \"COMMAND\"`: a template where `{{name}}` inserts a parameter"
+                        .into()
+                }),
+            );
+        }
+        if has(Wanted::ImportTarget) {
+            return sentence(
+                format!("expected a module or a file after `import`, found {found_text}"),
+                "expected `std.NAME` or a path",
+                Some("write `import std.fs` or `import \"lib/common.wf\"`".into()),
+            );
+        }
+        if has(Wanted::Member) {
+            let expected = if tokens.contains("}") {
+                "a directive, a body or `}`"
+            } else {
+                "a directive or a body"
+            };
+            let help = match found_word.and_then(|w| did_you_mean(w, &MEMBER_KEYWORDS)) {
+                Some(keyword) => format!("did you mean `{keyword}`?"),
+                None => "a task holds directives (`constraint`, `timeout`, `on_failure`, `env`, …) and one body (`shell`, `script`, `binary`, `mpi`, `ompss`, `workflow`) or `impl` blocks".to_string(),
+            };
+            return sentence(
+                format!("expected {expected}, found {found_text}"),
+                "not a directive or a body",
+                Some(help),
+            );
+        }
+        if has(Wanted::Item) {
+            let help = match found_word.and_then(|w| did_you_mean(w, &ITEM_KEYWORDS)) {
+                Some(keyword) => format!("did you mean `{keyword}`?"),
+                None if matches!(found, Found::Symbol(s) if s == "}") => {
+                    "this `}` closes nothing: there may be one `}` too many above".to_string()
+                }
+                None => "a file holds `import`s, `task`s, `fn`s and `workflow`s".to_string(),
+            };
+            return sentence(
+                format!("expected `task`, `fn`, `workflow` or `import`, found {found_text}"),
+                "expected an item here",
+                Some(help),
+            );
+        }
+        if has(Wanted::Parameter) {
+            return sentence(
+                format!("expected a parameter, found {found_text}"),
+                "expected `name: type` here",
+                Some("write parameters as `name: type`, e.g. `(input: file, n: int = 1)`".into()),
+            );
+        }
+        if has(Wanted::Entry) || has(Wanted::ObjectEntry) {
+            let closing = if tokens.contains("}") { " or `}`" } else { "" };
+            let (what, help) = if has(Wanted::Entry) {
+                (
+                    "`key: value`",
+                    "write entries as `key: value`, separated by commas",
+                )
+            } else {
+                (
+                    "`\"key\": value`",
+                    "write entries as `\"key\": value` or `key: value`, separated by commas",
+                )
+            };
+            return sentence(
+                format!("expected {what}{closing}, found {found_text}"),
+                "expected an entry here",
+                Some(help.into()),
+            );
+        }
+        if has(Wanted::Statement) {
+            let closing = if tokens.contains("}") { " or `}`" } else { "" };
+            let help = match found_word {
+                Some("else") => {
+                    Some("`else` belongs right after the `}` of an `if` block".to_string())
+                }
+                Some("catch") => {
+                    Some("`catch` belongs right after the `}` of a `try` block".to_string())
+                }
+                Some(w) => {
+                    did_you_mean(w, &STATEMENT_KEYWORDS).map(|k| format!("did you mean `{k}`?"))
+                }
+                None => None,
+            };
+            return sentence(
+                format!("expected a statement{closing}, found {found_text}"),
+                "expected a statement here",
+                help,
+            );
+        }
+        if has(Wanted::Expression) {
+            let closing: Vec<&str> = [")", "]", "}"]
+                .into_iter()
+                .filter(|t| tokens.contains(*t))
+                .collect();
+            let closing = match closing.as_slice() {
+                [one] => format!(" or `{one}`"),
+                _ => String::new(),
+            };
+            return sentence(
+                format!("expected an expression{closing}, found {found_text}"),
+                "expected a value here",
+                None,
+            );
+        }
+        if has(Wanted::Name) {
+            let after_dot = text[..position].trim_end().ends_with('.');
+            return sentence(
+                format!(
+                    "expected a name{}, found {found_text}",
+                    if after_dot { " after `.`" } else { "" }
+                ),
+                "expected a name here",
+                None,
+            );
+        }
+
+        // Only punctuation is left: closing brackets, separators, the end of a statement.
+        let continuation = has(Wanted::Continuation);
+        if continuation || end_of_line {
+            tokens.retain(|t| !CONTINUATIONS.contains(&t.as_str()) || t == ",");
+        }
+        let statement_end =
+            end_of_line && (tokens.contains(";") || tokens.contains("}") || tokens.is_empty());
+        if statement_end {
+            tokens.remove(";");
+            tokens.remove("}");
+            let help = match found {
+                Found::Symbol(s) if s == "=" => "to compare two values, write `==`".to_string(),
+                _ => "write one statement a line, or separate statements with `;`".to_string(),
+            };
+            return sentence(
+                format!("expected the end of the line, found {found_text}"),
+                if continuation {
+                    "expected an operator or a new line before this"
+                } else {
+                    "expected a new line before this"
+                },
+                Some(help),
+            );
+        }
+        // Inside brackets newlines are free: "the end of the line" would only mislead.
+        let in_brackets = tokens.contains(")") || tokens.contains("]");
+        // Separators read best first: "`,` or `)`".
+        let mut ordered: Vec<&String> = tokens.iter().collect();
+        ordered.sort_by_key(|t| (t.as_str() != ",", t.as_str()));
+        let mut listed: Vec<String> = ordered.iter().map(|t| format!("`{t}`")).collect();
+        if end_of_line && !in_brackets {
+            listed.push("the end of the line".to_string());
+        }
+        if listed.is_empty() {
+            return sentence(
+                format!("unexpected {found_text}"),
+                "not expected here",
+                None,
+            );
+        }
+        let help = self.punctuation_help(text, position, &tokens, found);
+        let purpose = match tokens
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["{"] => " to open the block",
+            ["="] if line_keyword(text, position) == "let" => " after the variable name",
+            _ => "",
+        };
+        sentence(
+            format!("expected {}{purpose}, found {found_text}", join_or(&listed)),
+            &format!("expected {} before this", join_or(&listed)),
+            help,
+        )
+    }
+
+    /// A help line for a missing punctuation token, from the construct around it.
+    fn punctuation_help(
+        &self,
+        text: &str,
+        position: usize,
+        tokens: &BTreeSet<String>,
+        found: &Found,
+    ) -> Option<String> {
+        let keyword = line_keyword(text, position);
+        if let Found::Symbol(s) = found {
+            if s == "=" && tokens.contains("{") {
+                return Some("to compare two values, write `==`".into());
+            }
+        }
+        if tokens.contains(":") {
+            return Some(match enclosing_open(text, position) {
+                Some(Open { bracket: b'(', .. }) => {
+                    "write parameters as `name: type`, e.g. `input: file`".into()
+                }
+                Some(Open { keyword: true, .. }) => {
+                    "write entries as `key: value`, separated by commas".into()
+                }
+                _ => "write object entries as `\"key\": value`, separated by commas".into(),
+            });
+        }
+        if tokens.contains("=") && keyword == "let" {
+            return Some("write `let NAME = VALUE`".into());
+        }
+        if tokens.contains("in") && keyword == "for" {
+            return Some("write `for NAME in LIST { … }`".into());
+        }
+        if tokens.contains("(") && previous_word(text, position) == "retry" {
+            return Some("write `retry(N)`: N more attempts after the first".into());
+        }
+        let at_closer_or_end = match found {
+            Found::EndOfFile => true,
+            Found::Symbol(s) => [")", "]", "}"].contains(&s.as_str()),
+            _ => false,
+        };
+        if tokens.contains(",") && !at_closer_or_end {
+            return Some(match enclosing_open(text, position) {
+                Some(Open { bracket: b'(', .. }) => "separate arguments with commas".into(),
+                _ => "separate elements with commas".into(),
+            });
+        }
+        None
     }
 
     fn diagnostic(
         &self,
         file: &Arc<SourceFile>,
-        _text: &str,
-        _position: usize,
+        text: &str,
+        position: usize,
         found: &(Found, Span),
     ) -> Diagnostic {
         let (found, span) = found;
-        let mut phrases: Vec<String> = Vec::new();
-        for rule in &self.rules {
-            phrases.push(format!("{rule:?}"));
+        let sentence = self.sentence(text, position, found);
+        let mut diagnostic = Diagnostic::error(Code::Syntax, file, *span, sentence.message)
+            .with_label(sentence.label);
+        if let Some(help) = sentence.help {
+            diagnostic = diagnostic.with_help(help);
         }
-        for token in &self.tokens {
-            phrases.push(format!("`{token}`"));
+        // A missing closing bracket: show where the bracket was opened.
+        let (_, tokens, _) = self.classify();
+        let found_closer_or_end = match found {
+            Found::EndOfFile => true,
+            Found::Symbol(s) => [")", "]", "}"].contains(&s.as_str()),
+            _ => false,
+        };
+        if let Some(open) = enclosing_open(text, position).filter(|_| found_closer_or_end) {
+            let closer = match open.bracket {
+                b'(' => ")",
+                b'[' => "]",
+                _ => "}",
+            };
+            if tokens.contains(closer) {
+                diagnostic = diagnostic.with_related(
+                    Span::new(open.position, open.position + 1),
+                    format!("this `{}` is not closed", open.bracket as char),
+                );
+            }
         }
-        let message = format!("expected {}, found {}", join_or(&phrases), found.describe());
-        let _ = (self.has(Rule::ident), self.has_token(")"));
-        Diagnostic::error(Code::Syntax, file, *span, message).with_label("here")
+        diagnostic
     }
 }
 
@@ -208,6 +778,75 @@ fn join_or(phrases: &[String]) -> String {
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
+}
+
+/// An opening bracket not closed before some position.
+#[derive(Debug, PartialEq)]
+struct Open {
+    bracket: u8,
+    position: usize,
+    /// Whether a directive or body keyword (`constraint`, `env`, `mpi`, `args`) comes right
+    /// before it: the braces of `key: value` entries.
+    keyword: bool,
+}
+
+/// The innermost bracket still open at `position` (strings and comments skipped).
+fn enclosing_open(text: &str, position: usize) -> Option<Open> {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        text,
+        at: 0,
+        previous: [Seen::Other, Seen::Other],
+    };
+    let mut stack: Vec<Open> = Vec::new();
+    while scanner.at < position {
+        let Some(c) = scanner.peek(0) else { break };
+        match c {
+            b'/' if scanner.peek(1) == Some(b'/') => {
+                while scanner.peek(0).is_some_and(|c| c != b'\n') {
+                    scanner.at += 1;
+                }
+            }
+            b'/' if scanner.peek(1) == Some(b'*') => scanner.block_comment().ok()?,
+            b'"' => {
+                scanner.string().ok()?;
+                scanner.saw(Seen::String);
+            }
+            b'(' | b'[' | b'{' => {
+                let keyword = matches!(&scanner.previous[1], Seen::Word(w) if ["constraint", "env", "args"].contains(&w.as_str()))
+                    || matches!(&scanner.previous[0], Seen::Word(w) if w == "mpi");
+                stack.push(Open {
+                    bracket: c,
+                    position: scanner.at,
+                    keyword,
+                });
+                scanner.at += 1;
+                scanner.saw(Seen::Other);
+            }
+            b')' | b']' | b'}' => {
+                stack.pop();
+                scanner.at += 1;
+                scanner.saw(Seen::Other);
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = scanner.at;
+                while scanner
+                    .peek(0)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+                {
+                    scanner.at += 1;
+                }
+                let word = text[start..scanner.at].to_string();
+                scanner.saw(Seen::Word(word));
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => scanner.at += 1,
+            _ => {
+                scanner.at += 1;
+                scanner.saw(Seen::Other);
+            }
+        }
+    }
+    stack.pop()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -910,3 +910,18 @@ fn every_std_module_analyses_without_diagnostics() {
         }
     }
 }
+
+#[test]
+fn a_library_checked_alone_has_no_unused_item_warnings() {
+    assert_clean(
+        r#"/// Shouts.
+task shout(s: str, o: out file) {
+    shell "printf '%s' {{s}} | tr a-z A-Z > {{o}}"
+}
+
+fn double(x: int) -> int {
+    return 2 * x
+}
+"#,
+    );
+}

@@ -1,8 +1,8 @@
 //! Unused imports, and tasks and fns of the root module that nothing calls (warnings).
 //!
 //! Items of imported modules are libraries: using part of one is normal, so only the root
-//! module's own tasks and fns are reported. Workflows are entry points and always count as
-//! used.
+//! module's own tasks and fns are reported, and only when the root has a workflow (a library
+//! checked on its own has no caller). Workflows are entry points and always count as used.
 
 use std::collections::HashSet;
 
@@ -42,6 +42,10 @@ pub(super) fn check_root_items(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let root = program.root_module();
+    if root.workflows.is_empty() {
+        // A library checked on its own: nothing in it can be called from this program.
+        return;
+    }
     for item in &root.ast.items {
         let (kind, name) = match item {
             Item::Task(t) => ("task", &t.name),

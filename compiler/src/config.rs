@@ -490,7 +490,39 @@ impl Visitor<'_> for SizeVisitor {
 }
 
 fn deserialize_size<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    deserializer.deserialize_any(SizeVisitor).map(Some)
+    deserializer.deserialize_any(OrNull(SizeVisitor))
+}
+
+/// A visitor that also takes `null` (a key written with no value, `memory:`) as "not given",
+/// as serde does for every other optional field.
+struct OrNull<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OrNull<V> {
+    type Value = Option<V::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.0.visit_u64(v).map(Some)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.0.visit_i64(v).map(Some)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        self.0.visit_str(v).map(Some)
+    }
 }
 
 fn size_schema(_: &mut SchemaGenerator) -> Schema {
@@ -554,13 +586,13 @@ impl Visitor<'_> for CoreCountVisitor {
 fn deserialize_core_count<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u32>, D::Error> {
-    deserializer.deserialize_u64(CoreCountVisitor).map(Some)
+    deserializer.deserialize_any(OrNull(CoreCountVisitor))
 }
 
 fn deserialize_required_core_count<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<u32, D::Error> {
-    deserializer.deserialize_u64(CoreCountVisitor)
+    deserializer.deserialize_any(CoreCountVisitor)
 }
 
 fn core_count_schema(_: &mut SchemaGenerator) -> Schema {
@@ -916,6 +948,10 @@ fn message_subject(message: &str) -> &str {
         .unwrap_or(without_expectation);
     if let Some(text) = subject.strip_prefix("string ") {
         return text;
+    }
+    if subject == "unit value" {
+        // What serde calls a YAML `null` (or a key written without a value).
+        return "null";
     }
     match subject.strip_prefix("integer ") {
         Some(number) => number.trim_matches('`'),

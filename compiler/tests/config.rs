@@ -102,6 +102,12 @@ fn an_empty_file_is_the_default_configuration() {
 }
 
 #[test]
+fn keys_without_values_are_left_out() {
+    let config = parse("local:\n  cores:\n  memory:\n  gpus:\n  labels:\ncontainers:\n").unwrap();
+    assert_eq!(config, Config::default());
+}
+
+#[test]
 fn sections_fill_in_their_defaults() {
     let config = parse(
         "executor: ssh\nssh:\n  hosts:\n    - host: n1\n      cores: 4\ncontainers: {}\nslurm: {}\n",
@@ -247,6 +253,21 @@ fn zero_cores_are_refused() {
     assert_eq!(diagnostic.line_col(), (2, 10));
     assert_eq!(spanned(&diagnostic), "0");
     insta::assert_snapshot!(render_plain(&diagnostic));
+}
+
+#[test]
+fn a_required_count_left_empty_is_refused() {
+    let diagnostic = parse_err("executor: ssh\nssh:\n  hosts:\n    - host: n1\n      cores:\n");
+    assert_eq!(
+        diagnostic.message,
+        "bad number of cores null for `ssh.hosts[0].cores`"
+    );
+    let diagnostic = parse_err("local:\n  cores: many\n");
+    assert_eq!(
+        diagnostic.message,
+        "bad number of cores \"many\" for `local.cores`"
+    );
+    assert_eq!(diagnostic.line_col(), (2, 10));
 }
 
 #[test]

@@ -217,10 +217,11 @@ impl<'t> Expression<'t> {
                 end,
             })
         };
-        if rest.starts_with("{{{{") {
-            // A raw block `{{{{raw}}}} … {{{{/raw}}}}`: only its opening tag is skipped here;
-            // its content has no expressions to rewrite but is scanned harmlessly.
-            return as_written("}}}}", 4);
+        if let Some(after_open) = rest.strip_prefix("{{{{") {
+            // A raw block `{{{{raw}}}} … {{{{/raw}}}}`: its content is text, copied as is.
+            let opening_end = 4 + after_open.find("}}}}")? + 4;
+            let closing = opening_end + rest[opening_end..].find("{{{{/")?;
+            return as_written("}}}}", closing + 5);
         }
         if rest.starts_with("{{!--") {
             return as_written("--}}", 5);
@@ -599,6 +600,10 @@ mod tests {
         );
         assert_eq!(rewrite_template("a {{~x~}} b"), "a {{{~weft-quote x~}}} b");
         assert_eq!(rewrite_template("{{! a }} b"), "{{! a }} b");
+        assert_eq!(
+            rewrite_template("{{{{raw}}}} {{x}} {{{{/raw}}}} {{y}}"),
+            "{{{{raw}}}} {{x}} {{{{/raw}}}} {{{weft-quote y}}}"
+        );
         assert_eq!(rewrite_template("{{!-- }} --}} b"), "{{!-- }} --}} b");
         assert_eq!(
             rewrite_template("awk '{print {{k}}}'"),
@@ -721,6 +726,15 @@ mod tests {
             "awk '{print 3}'"
         );
         assert_eq!(render("{ {{{k}}}}}", &args).unwrap(), "{ 3}}");
+        assert_eq!(
+            render("echo '{\"a\": {\"b\": {{k}}}}'", &args).unwrap(),
+            "echo '{\"a\": {\"b\": 3}}'"
+        );
+        assert_eq!(render("echo '}}' {{k}}", &args).unwrap(), "echo '}}' 3");
+        assert_eq!(
+            render("{{{{raw}}}}{{k}}{{{{/raw}}}} {{k}}", &args).unwrap(),
+            "{{k}} 3"
+        );
         let shell = "echo ${HOME} $(date) | awk '{print $1}' {{k}}";
         assert_eq!(
             render(shell, &args).unwrap(),

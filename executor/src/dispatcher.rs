@@ -2,6 +2,7 @@
 //! attempts, releasing ready tasks to resources (§6, §7, §8).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ struct TaskState {
     cancel: Option<CancellationToken>,
     /// Whether it reads a version at the user's path, per file access.
     user_reads: Vec<bool>,
+    /// A nested workflow: it runs no process and holds no slot of `-j` (its tasks do).
+    nested: bool,
 }
 
 /// The end of one attempt, sent back by its tokio task.
@@ -101,6 +104,8 @@ pub struct Dispatcher {
     versions: Versions,
     tasks: HashMap<TaskId, TaskState>,
     ready: BTreeSet<(bool, TaskId)>,
+    /// Tasks not ended yet, for `--sequential`'s program order.
+    unfinished: BTreeSet<TaskId>,
     running: usize,
     futures: HashMap<FutureId, (TaskId, Option<usize>, Option<String>)>,
     values: HashMap<FutureId, Value>,
@@ -149,6 +154,7 @@ impl Dispatcher {
             versions,
             tasks: HashMap::new(),
             ready: BTreeSet::new(),
+            unfinished: BTreeSet::new(),
             running: 0,
             futures: HashMap::new(),
             values: HashMap::new(),
@@ -325,6 +331,7 @@ impl Dispatcher {
             g.tasks.push(id);
         }
         self.bodies.entry(sub.body).or_default().unfinished += 1;
+        self.unfinished.insert(id);
         let mut remaining = 0;
         let mut doomed = self.aborting;
         for dep in &sub.deps {
@@ -353,6 +360,7 @@ impl Dispatcher {
                 last_resource: None,
                 cancel: None,
                 user_reads,
+                nested: false,
             },
         );
         if doomed {
@@ -400,23 +408,26 @@ impl Dispatcher {
         } else {
             self.options.jobs.unwrap_or(usize::MAX)
         };
-        let candidates: Vec<(bool, TaskId)> = self.ready.iter().copied().collect();
-        for key in candidates {
-            if self.running >= cap {
+        let mut cursor: Option<(bool, TaskId)> = None;
+        while self.running < cap {
+            let next = match cursor {
+                None => self.ready.iter().next().copied(),
+                Some(after) => self
+                    .ready
+                    .range((Bound::Excluded(after), Bound::Unbounded))
+                    .next()
+                    .copied(),
+            };
+            let Some(key) = next else { break };
+            cursor = Some(key);
+            let id = key.1;
+            if self.options.sequential && self.unfinished.first() != Some(&id) {
+                // One at a time, in program order: only the earliest unfinished task.
                 break;
             }
-            let id = key.1;
-            if self.options.sequential {
-                // One at a time, in program order: only the earliest unfinished task.
-                let earliest = self
-                    .tasks
-                    .iter()
-                    .filter(|(_, t)| !t.status.ended())
-                    .map(|(i, _)| *i)
-                    .min();
-                if earliest != Some(id) {
-                    break;
-                }
+            if (0..self.pool.len()).all(|r| self.pool.free_cores(r) == 0) {
+                // Every task reserves at least a core: nothing more fits until one ends.
+                break;
             }
             if !self.locks_free(id) {
                 continue;
@@ -491,8 +502,12 @@ impl Dispatcher {
         let spec = match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
             Ok(Launch::Process(s)) => s,
             Ok(Launch::Nested(file, args)) => {
+                self.running -= 1;
+                // Its own tasks come after it in program order: `--sequential` runs them.
+                self.unfinished.remove(&id);
                 let state = self.tasks.get_mut(&id).expect("known task");
                 state.reservations = reservations;
+                state.nested = true;
                 let run = NestedRun {
                     task: id,
                     file,
@@ -709,7 +724,9 @@ impl Dispatcher {
 
     fn finish(&mut self, finished: Finished) {
         let Finished::Attempt { id, outcome, dir } = finished;
-        self.running = self.running.saturating_sub(1);
+        if !self.tasks[&id].nested {
+            self.running = self.running.saturating_sub(1);
+        }
         for run in self.commutative_runs(id) {
             self.locks.remove(&run);
         }
@@ -885,6 +902,7 @@ impl Dispatcher {
 
     /// Everything that follows a task's end: versions, dependents, groups, waiters.
     fn end_task_bookkeeping(&mut self, id: TaskId, status: Status) {
+        self.unfinished.remove(&id);
         match status {
             Status::Done => self.summary.done += 1,
             Status::Failed => self.summary.failed += 1,

@@ -10,6 +10,16 @@
 //! Everything an attempt writes lives in its attempt directory: `args.json` (`WEFT_ARGS`),
 //! `script` (the code of a `script` body), `return.json` (`WEFT_RETURN`), `raise.txt`
 //! (`WEFT_RAISE`), `out-NAME.json` (`WEFT_OUT_NAME`), `stdout.log` and `stderr.log`.
+//!
+//! Where the reference is silent:
+//! - `as stdin` / `as stdout` / `as stderr` map the stream for every body kind, not only
+//!   `binary`/`mpi`; a mapped stream leaves its log file empty.
+//! - Relative paths among the values (stream files included) are relative to `workdir`, the
+//!   process's working directory.
+//! - `concurrent` and `commutative` json parameters get `WEFT_OUT_<name>` too, and, like
+//!   `inout` ones, keep their value when the process does not write it.
+//! - `WEFT_RAISE` wins over the exit status, a signal and a return value; only a timeout or
+//!   a cancellation wins over it.
 
 use std::ffi::OsString;
 use std::io::{Read, Seek, SeekFrom};
@@ -420,13 +430,17 @@ impl Streams {
             let path = match spec.values.get(name) {
                 Some(Value::Str(path)) => spec.workdir.join(path.as_ref()),
                 Some(other) => {
+                    let stream_name = match stream {
+                        ast::Stream::Stdin => "input",
+                        ast::Stream::Stdout => "output",
+                        ast::Stream::Stderr => "error",
+                    };
                     return Err(format!(
-                        "parameter `{name}` of task `{}` is mapped to standard {} but its value \
-                         is a {}, not a path",
+                        "parameter `{name}` of task `{}` is its standard {stream_name} but its \
+                         value is a {}, not a path",
                         spec.task_name,
-                        &stream.keyword()[3..],
                         other.kind_name()
-                    ))
+                    ));
                 }
                 None => {
                     return Err(format!(

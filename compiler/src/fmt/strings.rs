@@ -60,14 +60,17 @@ pub(super) fn push_triple_text(out: &mut String, text: &str, last_part: bool) {
     }
 }
 
-/// The text of a raw `"…"` string (a `shell` template or `script` code): only `\` and `"`
-/// are escaped; everything else, line breaks included, is written as it is.
+/// The text of a raw `"…"` string (a `shell` template or `script` code). Its only escapes are
+/// `\"` and `\\`, so a `"` is written `\"`, and a backslash is doubled only where it would
+/// otherwise start one of them (before `"` or `\`, or before the closing quote): `printf
+/// '%s\n'` stays as the user wrote it.
 pub(super) fn raw_quoted(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
-    for c in value.chars() {
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
-            '\\' => out.push_str("\\\\"),
+            '\\' if matches!(chars.peek(), None | Some('"') | Some('\\')) => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             other => out.push(other),
         }
@@ -264,10 +267,13 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(quoted("a\"b\\c\n\t{x}"), r#""a\"b\\c\n\t{{x}}""#);
+        // `\n` is no escape of a raw string: the backslash stays single.
         assert_eq!(
             raw_quoted("printf '%s\\n' \"{x}\""),
-            r#""printf '%s\\n' \"{x}\"""#
+            r#""printf '%s\n' \"{x}\"""#
         );
+        // Doubled where it would start `\\` or `\"`, or touch the closing quote.
+        assert_eq!(raw_quoted(r#"a\\b \" end\"#), r#""a\\\b \\\" end\\""#);
         let mut out = String::new();
         push_triple_text(&mut out, "say \"\"hi\"", true);
         assert_eq!(out, r#"say \""hi\""#);

@@ -371,28 +371,53 @@ impl Dispatcher {
     }
 
     fn make_ready(&mut self, id: TaskId) {
-        let state = self.tasks.get_mut(&id).expect("known task");
-        state.status = Status::Ready;
+        let state = &self.tasks[&id];
         // Settings need the arguments' values: every future is resolved once deps are done.
         let args = resolve_args(&state.sub.args, &self.values);
-        match directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args) {
-            Ok(settings) => {
-                let priority = settings.first().is_some_and(|s| s.priority) && !self.options.sequential;
+        let evaluated =
+            directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args);
+        let place = format!(
+            "`{}` ({}:{})",
+            state.sub.task.name,
+            state.sub.site.file.path.display(),
+            state.sub.site.line()
+        );
+        let problem = match &evaluated {
+            Ok(settings) if !self.servable(settings) => Some(format!(
+                "weft::unsatisfiable: no configured resource can run {place}: {}",
+                self.pool.unsatisfiable_reason(&settings[0].requirement)
+            )),
+            Ok(_) => None,
+            Err(message) => Some(format!("weft: task {place} cannot start: {message}")),
+        };
+        match (problem, evaluated) {
+            (None, Ok(settings)) => {
+                let priority =
+                    settings.first().is_some_and(|s| s.priority) && !self.options.sequential;
+                let state = self.tasks.get_mut(&id).expect("known task");
+                state.status = Status::Ready;
                 state.settings = Some(settings);
                 self.ready.insert((!priority, id));
             }
-            Err(message) => {
-                eprintln!(
-                    "weft: task `{}` ({}:{}) cannot start: {message}",
-                    state.sub.task.name,
-                    state.sub.site.file.path.display(),
-                    state.sub.site.line()
-                );
+            (problem, _) => {
+                // Known only now (§4.3): the run stops with status 1.
+                eprintln!("{}", problem.unwrap_or_default());
                 self.summary.failure = true;
                 self.end_task(id, Status::Failed);
                 self.abort();
             }
         }
+    }
+
+    /// Whether some resource could ever serve some implementation of the task (§4.3).
+    fn servable(&self, settings: &[Settings]) -> bool {
+        settings.iter().any(|s| {
+            matches!(s.body, Body::Workflow { .. })
+                || match nodes_of(s) {
+                    Some(n) => self.pool.can_ever_fit_nodes(&s.requirement, n as usize),
+                    None => self.pool.can_ever_fit(&s.requirement),
+                }
+        })
     }
 
     // -----------------------------------------------------------------------------------------

@@ -381,7 +381,7 @@ impl<'c, 'p> BodyChecker<'c, 'p> {
                         "fn `{}` returns {}, but this is {}",
                         f.name,
                         a_type(&declared.ty),
-                        mismatch.found.describe()
+                        mismatch.found_for(&declared.ty)
                     ),
                 )
                 .with_label(format!("expected {}", a_type(&mismatch.expected)))
@@ -921,9 +921,9 @@ impl<'c, 'p> BodyChecker<'c, 'p> {
                 format!(
                     "{} `{written_name}` expects {} for `{}`, but this is {}",
                     callee.kind(),
-                    a_type(&mismatch.expected),
+                    a_type(&param.ty.ty),
                     param.name,
-                    mismatch.found.describe()
+                    mismatch.found_for(&param.ty.ty)
                 ),
             )
             .with_label(format!("expected {}", a_type(&mismatch.expected)))

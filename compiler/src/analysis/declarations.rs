@@ -127,7 +127,7 @@ fn check_params(cx: &mut ModuleCx, owner: ParamOwner, params: &[Param]) {
                         format!(
                             "the default of `{}` is {}, but its type is `{}`",
                             param.name,
-                            mismatch.found.describe(),
+                            mismatch.found_for(&param.ty.ty),
                             param.ty.ty
                         ),
                     )

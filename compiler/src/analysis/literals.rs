@@ -104,6 +104,18 @@ pub(crate) struct Mismatch {
     pub found: Literal,
 }
 
+impl Mismatch {
+    /// What the literal written for a `declared` parameter is: "an int", or "a list holding
+    /// an int" when the mismatch is an element of a list literal.
+    pub(crate) fn found_for(&self, declared: &Type) -> String {
+        if &self.expected == declared {
+            self.found.describe().to_string()
+        } else {
+            format!("a list holding {}", self.found.describe())
+        }
+    }
+}
+
 /// Whether a literal value fits a declared type; `None` when it fits or is not a literal.
 /// `null` fits every type (it is how an absent optional value is written).
 pub(crate) fn check_literal(ty: &Type, expr: &Expr) -> Option<Mismatch> {

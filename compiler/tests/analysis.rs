@@ -896,17 +896,19 @@ fn every_std_module_analyses_without_diagnostics() {
         .filter(|d| d.file.path().starts_with("<std>"))
         .collect();
     assert!(std_diagnostics.is_empty(), "{}", render(&std_diagnostics));
-    // Every task of the standard library is documented.
+    // Every task and fn of the standard library is documented.
     for module in &program.modules[1..] {
         for item in &module.ast.items {
-            if let weft_compiler::ast::Item::Task(task) = item {
-                assert!(
-                    task.doc.is_some(),
-                    "{}: task `{}` has no doc comment",
-                    module.file.path().display(),
-                    task.name
-                );
-            }
+            let (name, doc) = match item {
+                weft_compiler::ast::Item::Task(task) => (&task.name, &task.doc),
+                weft_compiler::ast::Item::Fn(f) => (&f.name, &f.doc),
+                _ => continue,
+            };
+            assert!(
+                doc.is_some(),
+                "{}: `{name}` has no doc comment",
+                module.file.path().display(),
+            );
         }
     }
 }

@@ -2,7 +2,10 @@
 
 /// The source of `std.NAME`, if there is such a module.
 pub fn module_source(name: &str) -> Option<&'static str> {
-    MODULES.iter().find(|(n, _)| *n == name).map(|(_, src)| *src)
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, src)| *src)
 }
 
 /// The names of every standard module.

@@ -19,6 +19,11 @@ use crate::diagnostic::{Code, Diagnostic, SourceFile};
 /// program; it keeps hostile input from exhausting the stack.
 pub(crate) const MAX_NESTING: usize = 100;
 
+/// Deepest expression tree the builder returns. Long operator chains (`a + b + c …`) are
+/// loops in the parser but nest in the tree, and every later stage (and `Drop`) walks trees
+/// recursively.
+pub(crate) const MAX_EXPRESSION_DEPTH: usize = 256;
+
 /// `not` binds looser than comparisons: its operand is parsed at comparison precedence.
 const NOT_OPERAND_PRECEDENCE: u8 = 4;
 
@@ -30,6 +35,8 @@ pub(crate) struct Builder<'f> {
     pub(crate) comments: Vec<Comment>,
     depth: usize,
     reported_depth: bool,
+    /// How many `build_expr` calls are under way: the outermost one checks the tree's depth.
+    expression_level: usize,
 }
 
 /// Children of a pair without trivia (comments) and keywords, which the builder never needs.
@@ -158,6 +165,7 @@ impl<'f> Builder<'f> {
             comments: Vec::new(),
             depth: 0,
             reported_depth: false,
+            expression_level: 0,
         }
     }
 
@@ -523,11 +531,15 @@ impl<'f> Builder<'f> {
         let mut directives = Vec::new();
         let mut bodies = Vec::new();
         let mut impls = Vec::new();
+        let mut impl_blocks = 0;
         for member in children(&block) {
             match member.as_rule() {
                 Rule::directive => directives.extend(self.build_directive(&member)),
                 Rule::body => bodies.extend(self.build_body(&member)),
-                Rule::impl_block => impls.extend(self.build_impl(&member)),
+                Rule::impl_block => {
+                    impl_blocks += 1;
+                    impls.extend(self.build_impl(&member));
+                }
                 _ => {
                     let member_span = self.span(&member);
                     self.unexpected(member_span, "task member");
@@ -535,6 +547,10 @@ impl<'f> Builder<'f> {
             }
         }
 
+        if impls.len() < impl_blocks {
+            // A broken `impl` block has been reported; the task has no usable body.
+            return None;
+        }
         let body = match (bodies.len(), impls.len()) {
             (1, 0) => TaskBody::Single(bodies.remove(0)),
             (0, n) if n > 0 => TaskBody::Impls(impls),
@@ -1014,8 +1030,23 @@ impl<'f> Builder<'f> {
         }
         let items = children(pair);
         let mut position = 0;
+        self.expression_level += 1;
         let expr = self.climb(&items, &mut position, 0, span);
+        self.expression_level -= 1;
         self.leave();
+        if self.expression_level == 0 && tree_depth(&expr) > MAX_EXPRESSION_DEPTH {
+            self.error_with_help(
+                span,
+                "this expression is too long or too deeply nested",
+                "too many operators and brackets in one expression",
+                "split it into several `let` statements",
+            );
+            dismantle(expr);
+            return Expr {
+                kind: ExprKind::Null,
+                span,
+            };
+        }
         expr
     }
 
@@ -1399,6 +1430,68 @@ impl<'f> Builder<'f> {
             )
         };
         self.error_with_help(span, message, "unknown escape", help);
+    }
+}
+
+/// The direct sub-expressions of an expression.
+fn sub_expressions(expr: &Expr) -> Vec<&Expr> {
+    match &expr.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Var(_) => Vec::new(),
+        ExprKind::Str(lit) => lit
+            .parts
+            .iter()
+            .filter_map(|part| match part {
+                StrPart::Interp(e) => Some(e),
+                StrPart::Text(_) => None,
+            })
+            .collect(),
+        ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().collect(),
+        ExprKind::Object(entries) => entries.iter().map(|(_, v)| v).collect(),
+        ExprKind::Paren(inner) | ExprKind::Field(inner, _) | ExprKind::Unary(_, inner) => {
+            vec![inner]
+        }
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => vec![a, b],
+        ExprKind::Call(callee, args) => std::iter::once(&**callee)
+            .chain(args.iter().map(|a| &a.value))
+            .collect(),
+    }
+}
+
+/// The depth of an expression tree, without recursion.
+fn tree_depth(expr: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut pending = vec![(expr, 1usize)];
+    while let Some((e, depth)) = pending.pop() {
+        deepest = deepest.max(depth);
+        pending.extend(sub_expressions(e).into_iter().map(|s| (s, depth + 1)));
+    }
+    deepest
+}
+
+/// Drops an expression tree without recursion (the derived `Drop` recurses once a level).
+fn dismantle(expr: Expr) {
+    let mut pending = vec![expr];
+    while let Some(mut e) = pending.pop() {
+        match std::mem::replace(&mut e.kind, ExprKind::Null) {
+            ExprKind::Str(lit) => pending.extend(lit.parts.into_iter().filter_map(|p| match p {
+                StrPart::Interp(e) => Some(e),
+                StrPart::Text(_) => None,
+            })),
+            ExprKind::List(items) | ExprKind::Tuple(items) => pending.extend(items),
+            ExprKind::Object(entries) => pending.extend(entries.into_iter().map(|(_, v)| v)),
+            ExprKind::Paren(inner) | ExprKind::Field(inner, _) | ExprKind::Unary(_, inner) => {
+                pending.push(*inner)
+            }
+            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+                pending.push(*a);
+                pending.push(*b);
+            }
+            ExprKind::Call(callee, args) => {
+                pending.push(*callee);
+                pending.extend(args.into_iter().map(|a| a.value));
+            }
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Var(_) => {}
+        }
     }
 }
 

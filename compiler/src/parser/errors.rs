@@ -41,6 +41,25 @@ pub(crate) fn describe(
     .min(region.len());
     let position = base + relative;
 
+    // Pest stops with a custom message only when its recursion guard trips: input nested
+    // deeper than any program (thousands of brackets). Nothing after it is worth reading.
+    if let ErrorVariant::CustomError { .. } = error.variant {
+        let (_, span) = Found::at(text, position);
+        let diagnostic = Diagnostic::error(
+            Code::Syntax,
+            file,
+            span,
+            "this is nested too deeply to be read",
+        )
+        .with_label("nesting limit reached here")
+        .with_help("split the expression or the blocks into smaller pieces");
+        return SyntaxError {
+            diagnostic,
+            position,
+            resume_at: None,
+        };
+    }
+
     if let Some(unclosed) = find_unterminated(region) {
         let starts_before = match unclosed.kind {
             Unclosed::Comment => unclosed.start <= relative,
@@ -797,6 +816,7 @@ fn enclosing_open(text: &str, position: usize) -> Option<Open> {
         text,
         at: 0,
         previous: [Seen::Other, Seen::Other],
+        nesting: 0,
     };
     let mut stack: Vec<Open> = Vec::new();
     while scanner.at < position {
@@ -914,7 +934,13 @@ struct Scanner<'t> {
     text: &'t str,
     at: usize,
     previous: [Seen; 2],
+    /// Strings inside interpolations inside strings…: the scan recurses on them.
+    nesting: usize,
 }
+
+/// Past this many strings nested in interpolations, the scan gives up (it finds nothing
+/// rather than exhausting the stack).
+const MAX_SCAN_NESTING: usize = 64;
 
 /// How a run of code inside `{…}` of a string ended.
 enum CodeEnd {
@@ -930,6 +956,7 @@ pub(crate) fn find_unterminated(text: &str) -> Option<Unterminated> {
         text,
         at: 0,
         previous: [Seen::Other, Seen::Other],
+        nesting: 0,
     };
     scanner.code(false, false).err()
 }
@@ -939,8 +966,11 @@ impl Scanner<'_> {
         self.bytes.get(self.at + offset).copied()
     }
 
+    /// Byte-wise: the scan steps over bytes, so `at` may sit inside a multi-byte character.
     fn starts_with(&self, s: &str) -> bool {
-        self.text[self.at..].starts_with(s)
+        self.bytes
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(s.as_bytes()))
     }
 
     fn saw(&mut self, seen: Seen) {
@@ -1031,6 +1061,17 @@ impl Scanner<'_> {
     }
 
     fn string(&mut self) -> Result<(), Unterminated> {
+        if self.nesting >= MAX_SCAN_NESTING {
+            self.at = self.bytes.len();
+            return Ok(());
+        }
+        self.nesting += 1;
+        let result = self.string_contents();
+        self.nesting -= 1;
+        result
+    }
+
+    fn string_contents(&mut self) -> Result<(), Unterminated> {
         let start = self.at;
         let raw = self.next_is_raw();
         if self.starts_with("\"\"\"") {

@@ -48,7 +48,9 @@ pub fn check_file(path: &std::path::Path, config: Option<&std::path::Path>) -> V
             return diagnostics;
         }
     };
-    if let Ok(workflow) = program.entry_workflow(None) {
+    // A workflow with required options can only be planned once they are given (`weft run`).
+    let plannable = |w: &weft_compiler::ast::Workflow| w.params.iter().all(|p| p.default.is_some());
+    if let Some(workflow) = program.entry_workflow(None).ok().filter(|w| plannable(w)) {
         let defaults = indexmap::IndexMap::new();
         diagnostics.extend(weft_executor::preflight::plan_diagnostics(
             &program, workflow, defaults, &config,

@@ -126,7 +126,10 @@ fn unknown_option(workflow: &Workflow, name: &str) -> String {
         .map(|p| format!("--{}", p.name))
         .collect();
     if known.is_empty() {
-        format!("unknown option `--{name}`: the workflow `{}` takes no options", workflow.name)
+        format!(
+            "unknown option `--{name}`: the workflow `{}` takes no options",
+            workflow.name
+        )
     } else {
         format!(
             "unknown option `--{name}`: the workflow `{}` takes {}",
@@ -138,7 +141,12 @@ fn unknown_option(workflow: &Workflow, name: &str) -> String {
 
 /// Parses one option value to a parameter's type.
 fn parse_option(param: &Param, text: &str) -> Result<Value, String> {
-    let bad = || format!("the option `--{}` expects {}, not `{text}`", param.name, param.ty.ty);
+    let bad = || {
+        format!(
+            "the option `--{}` expects {}, not `{text}`",
+            param.name, param.ty.ty
+        )
+    };
     Ok(match &param.ty.ty {
         Type::Int => Value::Int(text.replace('_', "").parse().map_err(|_| bad())?),
         Type::Float => Value::Float(text.parse().map_err(|_| bad())?),

@@ -128,7 +128,11 @@ pub enum ImportTarget {
     Std { std_span: Span, path: Vec<Ident> },
     /// `import "lib/common.wf"`: the path as written, and the file stem (`common`) with the
     /// span of the string, used as the binding when there is no alias.
-    File { path: String, path_span: Span, stem: Ident },
+    File {
+        path: String,
+        path_span: Span,
+        stem: Ident,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -54,7 +54,13 @@ pub fn call_data(task: &Task, args: &IndexMap<String, Value>) -> CallData {
     data
 }
 
-fn collect_paths(param: &Param, index: usize, value: &Value, depth: u32, out: &mut Vec<PathAccess>) {
+fn collect_paths(
+    param: &Param,
+    index: usize,
+    value: &Value,
+    depth: u32,
+    out: &mut Vec<PathAccess>,
+) {
     match value {
         Value::Str(path) => out.push(PathAccess {
             path: path.to_string(),
@@ -83,9 +89,10 @@ pub fn return_arity(task: &Task) -> usize {
 /// The `out`/`inout`/`concurrent`/`commutative` json parameters of a task (§4.1): each call
 /// gives them a new value.
 pub fn written_json_params(task: &Task) -> impl Iterator<Item = (usize, &Param)> {
-    task.params.iter().enumerate().filter(|(_, p)| {
-        p.direction.writes() && matches!(p.ty.ty.innermost(), Type::Json)
-    })
+    task.params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.direction.writes() && matches!(p.ty.ty.innermost(), Type::Json))
 }
 
 /// Builds the call's result value from fresh future ids: null, one future, or a tuple.

@@ -291,7 +291,10 @@ mod tests {
 
     fn setup(paths: &[&str]) -> (Tracker, Vec<DatumId>) {
         let mut t = Tracker::new();
-        let ids = paths.iter().map(|p| t.datum(Path::new("/run"), p)).collect();
+        let ids = paths
+            .iter()
+            .map(|p| t.datum(Path::new("/run"), p))
+            .collect();
         (t, ids)
     }
 
@@ -346,7 +349,9 @@ mod tests {
             .map(|i| t.register(i, &[(d[0], Commutative)]))
             .collect();
         assert!(runs.iter().all(|r| r.deps.is_empty()));
-        assert!(runs.iter().all(|r| r.accesses[0].run == runs[0].accesses[0].run));
+        assert!(runs
+            .iter()
+            .all(|r| r.accesses[0].run == runs[0].accesses[0].run));
         assert_eq!(t.register(4, &[(d[0], In)]).deps, vec![0, 1, 2, 3]);
         // A concurrent access after a commutative run starts a new run after all of them.
         assert_eq!(t.register(5, &[(d[0], Concurrent)]).deps, vec![0, 1, 2, 3]);

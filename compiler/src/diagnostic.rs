@@ -244,8 +244,9 @@ impl miette::Diagnostic for Diagnostic {
 /// Renders diagnostics as miette does on a terminal, without colour: the form used by
 /// `weft check` when colour is off, and by the snapshot tests.
 pub fn render_plain(diagnostic: &Diagnostic) -> String {
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100);
     let mut out = String::new();
     handler
         .render_report(&mut out, diagnostic)

@@ -235,7 +235,12 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             .insert(name.to_string(), value);
     }
 
-    fn bind_pattern(&mut self, pattern: &Pattern, value: Value, span: Span) -> Result<(), Interrupt> {
+    fn bind_pattern(
+        &mut self,
+        pattern: &Pattern,
+        value: Value,
+        span: Span,
+    ) -> Result<(), Interrupt> {
         match pattern {
             Pattern::Name(name) => {
                 self.declare(&name.name, value);
@@ -330,11 +335,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 };
                 return Ok(Flow::Return(v));
             }
-            StmtKind::Group {
-                name,
-                nowait,
-                body,
-            } => {
+            StmtKind::Group { name, nowait, body } => {
                 let n = self.eval(name)?;
                 let n = self.need(n, name.span)?.display_text();
                 let site = self.site(stmt.span);
@@ -407,9 +408,10 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                         return Ok(());
                     }
                 }
-                Err(self
-                    .site(name.span)
-                    .error(format!("`{}` is not declared: write `let {} = …`", name, name)))
+                Err(self.site(name.span).error(format!(
+                    "`{}` is not declared: write `let {} = …`",
+                    name, name
+                )))
             }
             ExprKind::Index(base, index) => {
                 let container = self.eval(base)?;
@@ -422,8 +424,12 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             ExprKind::Field(base, field) => {
                 let container = self.eval(base)?;
                 let container = self.need(container, base.span)?;
-                let updated =
-                    self.set_element(container, &Value::str(field.name.as_str()), value, field.span)?;
+                let updated = self.set_element(
+                    container,
+                    &Value::str(field.name.as_str()),
+                    value,
+                    field.span,
+                )?;
                 self.assign(base, updated)
             }
             ExprKind::Paren(inner) => self.assign(inner, value),
@@ -433,7 +439,13 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         }
     }
 
-    fn set_element(&self, container: Value, key: &Value, value: Value, span: Span) -> Result<Value, Interrupt> {
+    fn set_element(
+        &self,
+        container: Value,
+        key: &Value,
+        value: Value,
+        span: Span,
+    ) -> Result<Value, Interrupt> {
         match (container, key) {
             (Value::List(mut xs), Value::Int(i)) => {
                 let len = xs.len() as i64;
@@ -520,11 +532,17 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 Ok(Value::str(out))
             }
             ExprKind::List(items) => {
-                let values = items.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?;
+                let values = items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?;
                 Ok(Value::list(values))
             }
             ExprKind::Tuple(items) => {
-                let values = items.iter().map(|e| self.eval(e)).collect::<Result<_, _>>()?;
+                let values = items
+                    .iter()
+                    .map(|e| self.eval(e))
+                    .collect::<Result<_, _>>()?;
                 Ok(Value::Tuple(Arc::new(values)))
             }
             ExprKind::Object(entries) => {
@@ -661,7 +679,9 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                     v.extend(b.iter().cloned());
                     Value::list(v)
                 }
-                _ => self.arith(&l, &r, i64::checked_add, |a, b| a + b).ok_or_else(|| err("add"))?,
+                _ => self
+                    .arith(&l, &r, i64::checked_add, |a, b| a + b)
+                    .ok_or_else(|| err("add"))?,
             },
             BinaryOp::Sub => self
                 .arith(&l, &r, i64::checked_sub, |a, b| a - b)
@@ -712,7 +732,9 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                     _ => ordering.is_ge(),
                 })
             }
-            BinaryOp::And | BinaryOp::Or => unreachable!("short-circuit operators are evaluated lazily"),
+            BinaryOp::And | BinaryOp::Or => {
+                unreachable!("short-circuit operators are evaluated lazily")
+            }
         })
     }
 
@@ -862,7 +884,12 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     // Builtins (§5)
     // -----------------------------------------------------------------------------------------
 
-    fn builtin(&mut self, name: &str, args: Vec<(Value, Span)>, span: Span) -> Result<Value, Interrupt> {
+    fn builtin(
+        &mut self,
+        name: &str,
+        args: Vec<(Value, Span)>,
+        span: Span,
+    ) -> Result<Value, Interrupt> {
         let site = self.site(span);
         // `len` of a list of futures does not wait; `print` and `wait` need everything.
         if name == "len" {
@@ -956,21 +983,22 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 Some(Value::Int(i)) => Value::Int(*i),
                 Some(Value::Float(f)) => Value::Int(f.trunc() as i64),
                 Some(Value::Bool(b)) => Value::Int(*b as i64),
-                Some(Value::Str(s)) => Value::Int(
-                    s.trim()
-                        .replace('_', "")
-                        .parse()
-                        .map_err(|_| site.error(format!("int() cannot parse {}", Value::Str(s.clone()))))?,
-                ),
+                Some(Value::Str(s)) => {
+                    Value::Int(s.trim().replace('_', "").parse().map_err(|_| {
+                        site.error(format!("int() cannot parse {}", Value::Str(s.clone())))
+                    })?)
+                }
                 _ => return Err(site.error("int() expects a number or a str")),
             },
             "float" => match values.first() {
                 Some(Value::Int(i)) => Value::Float(*i as f64),
                 Some(Value::Float(f)) => Value::Float(*f),
                 Some(Value::Bool(b)) => Value::Float(*b as i64 as f64),
-                Some(Value::Str(s)) => Value::Float(parse_python_float(s.trim()).ok_or_else(|| {
-                    site.error(format!("float() cannot parse {}", Value::Str(s.clone())))
-                })?),
+                Some(Value::Str(s)) => {
+                    Value::Float(parse_python_float(s.trim()).ok_or_else(|| {
+                        site.error(format!("float() cannot parse {}", Value::Str(s.clone())))
+                    })?)
+                }
                 _ => return Err(site.error("float() expects a number or a str")),
             },
             "div" => match (&values.first(), &values.get(1)) {
@@ -1024,9 +1052,13 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                                 None => item,
                                 Some(b) => {
                                     let ord = compare(&item, &b).ok_or_else(|| {
-                                        site.error(format!("{name}() of values that cannot be compared"))
+                                        site.error(format!(
+                                            "{name}() of values that cannot be compared"
+                                        ))
                                     })?;
-                                    if (name == "min" && ord.is_lt()) || (name == "max" && ord.is_gt()) {
+                                    if (name == "min" && ord.is_lt())
+                                        || (name == "max" && ord.is_gt())
+                                    {
                                         item
                                     } else {
                                         b
@@ -1082,19 +1114,23 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             }
             "read_json" => {
                 let bytes = self.backend.read_file(&text(0)?, &site)?;
-                let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-                    site.error(format!("read_json(): the file is not JSON: {e}"))
-                })?;
+                let json: serde_json::Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| site.error(format!("read_json(): the file is not JSON: {e}")))?;
                 Value::from_json(&json)
             }
             "write" => {
                 let contents = values.get(1).map(Value::display_text).unwrap_or_default();
-                self.backend.write_file(&text(0)?, contents.as_bytes(), &site)?;
+                self.backend
+                    .write_file(&text(0)?, contents.as_bytes(), &site)?;
                 Value::Null
             }
             "write_json" => {
-                let contents = values.get(1).map(|v| v.to_json().to_string()).unwrap_or_default();
-                self.backend.write_file(&text(0)?, contents.as_bytes(), &site)?;
+                let contents = values
+                    .get(1)
+                    .map(|v| v.to_json().to_string())
+                    .unwrap_or_default();
+                self.backend
+                    .write_file(&text(0)?, contents.as_bytes(), &site)?;
                 Value::Null
             }
             "exists" => Value::Bool(self.backend.exists(&text(0)?, &site)?),
@@ -1250,7 +1286,9 @@ pub struct NoBackend;
 
 impl NoBackend {
     fn refuse(site: &Site, what: &str) -> Interrupt {
-        site.error(format!("{what} is not allowed in a task's directives or arguments"))
+        site.error(format!(
+            "{what} is not allowed in a task's directives or arguments"
+        ))
     }
 }
 

@@ -15,7 +15,7 @@ mod strings;
 
 use crate::ast::{
     Block, Body, Directive, DirectiveKind, FailurePolicy, FnDef, Import, ImportTarget, Item,
-    Modifier, Module, Param, Pattern, RawString, ReturnType, Stmt, StmtKind, Task, TaskBody,
+    Modifier, Module, Param, Pattern, RawString, ReturnType, Span, Stmt, StmtKind, Task, TaskBody,
     Workflow,
 };
 use comments::CommentTracker;
@@ -119,6 +119,11 @@ impl Printer<'_> {
         }
     }
 
+    /// Where the code of a node ends, before any blanks and comments its span swallowed.
+    fn code_end(&self, span: Span) -> usize {
+        self.comments.code_end(span.start, span.end)
+    }
+
     fn advance(&mut self, position: usize) {
         self.cursor = self.cursor.max(position);
     }
@@ -203,7 +208,7 @@ impl Printer<'_> {
             line.push_str(&alias.name);
         }
         self.open_line(&line);
-        self.end_line(Some(import.span.end));
+        self.end_line(Some(self.code_end(import.span)));
     }
 
     fn task(&mut self, task: &Task) {
@@ -323,7 +328,7 @@ impl Printer<'_> {
         name_end: usize,
         suffix: &str,
     ) -> Option<usize> {
-        let last_end = params.last().map_or(name_end, |p| p.span.end);
+        let last_end = params.last().map_or(name_end, |p| self.code_end(p.span));
         let close_paren = self
             .comments
             .next_significant(last_end, &[','])
@@ -351,11 +356,12 @@ impl Printer<'_> {
         self.out.push('\n');
         self.indent += 1;
         for p in params {
-            let leading = self.comments.take_before(p.span.end);
+            let end = self.code_end(p.span);
+            let leading = self.comments.take_before(end);
             self.comment_lines(leading, false);
             self.doc_lines(p.doc.as_deref());
             self.open_line(&format!("{},", param(p, self.indent)));
-            self.end_line(Some(p.span.end));
+            self.end_line(Some(end));
         }
         let closing = self.comments.take_before(list_end);
         self.comment_lines(closing, false);
@@ -371,9 +377,10 @@ impl Printer<'_> {
     /// Directives in the canonical order; each keeps the comments written before it and at
     /// the end of its line, wherever the reordering moves it.
     fn directives(&mut self, directives: &[Directive]) {
-        let trailing: Vec<Option<usize>> = directives
+        let ends: Vec<usize> = directives.iter().map(|d| self.code_end(d.span)).collect();
+        let trailing: Vec<Option<usize>> = ends
             .iter()
-            .map(|d| self.comments.peek_trailing(d.span.end))
+            .map(|end| self.comments.peek_trailing(*end))
             .collect();
         let mut order: Vec<usize> = (0..directives.len()).collect();
         order.sort_by_key(|&i| directive_rank(&directives[i].kind));
@@ -382,10 +389,10 @@ impl Printer<'_> {
             // The comments between the previous directive (in source order) and this one,
             // except the one at the end of the previous directive's line.
             let (lo, excluded) = match i.checked_sub(1) {
-                Some(previous) => (directives[previous].span.end, trailing[previous]),
+                Some(previous) => (ends[previous], trailing[previous]),
                 None => (0, None),
             };
-            let leading = self.comments.take_in(lo, directive.span.end, excluded);
+            let leading = self.comments.take_in(lo, ends[i], excluded);
             self.comment_lines(leading, false);
             self.open_line(&directive_text(&directive.kind, self.indent));
             let own_trailing = trailing[i].and_then(|index| self.comments.take(index));
@@ -395,10 +402,11 @@ impl Printer<'_> {
     }
 
     fn body(&mut self, body: &Body) {
-        let leading = self.comments.take_before(body.span().end);
+        let end = self.code_end(body.span());
+        let leading = self.comments.take_before(end);
         self.comment_lines(leading, false);
         self.open_line(&body_text(body, self.indent));
-        self.end_line(Some(body.span().end));
+        self.end_line(Some(end));
         self.advance(body.span().end);
     }
 
@@ -463,7 +471,7 @@ impl Printer<'_> {
             | StmtKind::Try { body, .. } => Some(body.span.start),
             _ => None,
         }
-        .unwrap_or(stmt.span.end);
+        .unwrap_or_else(|| self.code_end(stmt.span));
         let leading = self.comments.take_before(header_end);
         self.comment_lines(leading, true);
         self.blank_line_if_source_has_one(stmt.span.start);
@@ -550,7 +558,7 @@ impl Printer<'_> {
 
     fn simple_statement(&mut self, text: &str, stmt: &Stmt) {
         self.open_line(text);
-        self.end_line(Some(stmt.span.end));
+        self.end_line(Some(self.code_end(stmt.span)));
     }
 }
 

@@ -6,17 +6,17 @@
 //! arity, directions, constraints) → `eval` (workflow bodies, over a `Backend`) with `deps`
 //! (the dependency analysis of §7) → `plan` (the task graph known before running).
 
+pub mod analysis;
 pub mod ast;
 pub mod ast_visit;
 pub mod builtins;
+pub mod calls;
+pub mod config;
+pub mod deps;
 pub mod diagnostic;
+pub mod eval;
 pub mod fmt;
 pub mod parser;
-pub mod program;
-pub mod analysis;
-pub mod value;
-pub mod config;
-pub mod calls;
-pub mod deps;
-pub mod eval;
 pub mod plan;
+pub mod program;
+pub mod value;

@@ -89,7 +89,11 @@ impl Planner<'_, '_> {
 }
 
 impl Backend for Planner<'_, '_> {
-    fn call_task(&mut self, program: &Program, call: TaskCall<'_>) -> Result<CallResult, Interrupt> {
+    fn call_task(
+        &mut self,
+        program: &Program,
+        call: TaskCall<'_>,
+    ) -> Result<CallResult, Interrupt> {
         if let Some(diagnostic) = (self.check)(program, &call) {
             self.plan.diagnostics.push(diagnostic);
         }
@@ -167,11 +171,18 @@ impl Backend for Planner<'_, '_> {
     fn read_file(&mut self, path: &str, site: &Site) -> Result<Vec<u8>, Interrupt> {
         if let Some(datum) = self.tracker.find(&self.base, path) {
             if self.pending(datum) || self.tracker.version(datum) > 0 {
-                return Err(self.sync(site, format!("the body reads `{path}`, which the run writes")));
+                return Err(self.sync(
+                    site,
+                    format!("the body reads `{path}`, which the run writes"),
+                ));
             }
         }
-        std::fs::read(self.base.join(path))
-            .map_err(|_| self.sync(site, format!("the body reads `{path}`, which does not exist yet")))
+        std::fs::read(self.base.join(path)).map_err(|_| {
+            self.sync(
+                site,
+                format!("the body reads `{path}`, which does not exist yet"),
+            )
+        })
     }
 
     fn wait_path(&mut self, path: &str, site: &Site) -> Result<(), Interrupt> {
@@ -204,14 +215,18 @@ impl Backend for Planner<'_, '_> {
     }
 
     fn glob(&mut self, pattern: &str, site: &Site) -> Result<Vec<String>, Interrupt> {
-        let matcher = glob::Pattern::new(&crate::deps::normalise(&self.base, pattern).to_string_lossy())
-            .map_err(|e| site.error(format!("bad glob pattern: {e}")))?;
+        let matcher =
+            glob::Pattern::new(&crate::deps::normalise(&self.base, pattern).to_string_lossy())
+                .map_err(|e| site.error(format!("bad glob pattern: {e}")))?;
         let touched = self
             .tracker
             .data()
             .any(|(d, p)| matcher.matches_path(p) && self.tracker.version(d) > 0);
         if touched {
-            return Err(self.sync(site, format!("the body globs `{pattern}`, which the run writes")));
+            return Err(self.sync(
+                site,
+                format!("the body globs `{pattern}`, which the run writes"),
+            ));
         }
         glob_on_disk(&self.base, pattern).map_err(|e| site.error(e))
     }
@@ -238,7 +253,11 @@ pub fn glob_on_disk(base: &Path, pattern: &str) -> Result<Vec<String>, String> {
     let full = if absolute {
         pattern.to_string()
     } else {
-        format!("{}/{}", glob::Pattern::escape(&base.to_string_lossy()), pattern)
+        format!(
+            "{}/{}",
+            glob::Pattern::escape(&base.to_string_lossy()),
+            pattern
+        )
     };
     let mut out = Vec::new();
     for entry in glob::glob(&full).map_err(|e| format!("bad glob pattern `{pattern}`: {e}"))? {
@@ -318,7 +337,8 @@ impl Plan {
     /// Graphviz: one box per call named by task and line, groups as clusters, the sync point
     /// as a note.
     pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph weft {\n    rankdir=TB;\n    node [shape=box, style=rounded];\n");
+        let mut out =
+            String::from("digraph weft {\n    rankdir=TB;\n    node [shape=box, style=rounded];\n");
         let mut tree = GroupTree::default();
         for node in &self.nodes {
             tree.insert(&node.groups, node.id);
@@ -337,7 +357,10 @@ impl Plan {
         if let Some(sync) = &self.sync {
             out.push_str(&format!(
                 "    sync [shape=note, label={}];\n",
-                dot_quote(&format!("sync point at line {}: {}", sync.line, sync.reason))
+                dot_quote(&format!(
+                    "sync point at line {}: {}",
+                    sync.line, sync.reason
+                ))
             ));
         }
         out.push_str("}\n");
@@ -391,7 +414,11 @@ impl GroupTree {
     fn insert(&mut self, groups: &[String], id: TaskId) {
         match groups.split_first() {
             None => self.nodes.push(id),
-            Some((first, rest)) => self.children.entry(first.clone()).or_default().insert(rest, id),
+            Some((first, rest)) => self
+                .children
+                .entry(first.clone())
+                .or_default()
+                .insert(rest, id),
         }
     }
 
@@ -405,7 +432,10 @@ impl GroupTree {
     ) {
         let indent = "    ".repeat(depth);
         for id in &self.nodes {
-            out.push_str(&format!("{indent}n{id} [label={}];\n", dot_quote(&label(&nodes[*id as usize]))));
+            out.push_str(&format!(
+                "{indent}n{id} [label={}];\n",
+                dot_quote(&label(&nodes[*id as usize]))
+            ));
         }
         for (name, child) in &self.children {
             *cluster += 1;
@@ -419,11 +449,20 @@ impl GroupTree {
         }
     }
 
-    fn write_mermaid(&self, nodes: &[PlanNode], counter: &mut usize, depth: usize, out: &mut String) {
+    fn write_mermaid(
+        &self,
+        nodes: &[PlanNode],
+        counter: &mut usize,
+        depth: usize,
+        out: &mut String,
+    ) {
         let indent = "    ".repeat(depth);
         for id in &self.nodes {
             let n = &nodes[*id as usize];
-            out.push_str(&format!("{indent}n{id}[\"{} (line {})\"]\n", n.task, n.line));
+            out.push_str(&format!(
+                "{indent}n{id}[\"{} (line {})\"]\n",
+                n.task, n.line
+            ));
         }
         for (name, child) in &self.children {
             *counter += 1;

@@ -100,21 +100,32 @@ impl RuntimeBackend {
     }
 
     /// Waits for every task the body submitted; the exceptions raised outside groups.
-    pub fn wait_all(&mut self, site: &Site) -> Result<Vec<weft_compiler::eval::Exception>, Interrupt> {
+    pub fn wait_all(
+        &mut self,
+        site: &Site,
+    ) -> Result<Vec<weft_compiler::eval::Exception>, Interrupt> {
         let body = self.body;
         self.ask(site, |reply| Request::WaitAll { body, reply })
     }
 }
 
 impl Backend for RuntimeBackend {
-    fn call_task(&mut self, program: &Program, call: TaskCall<'_>) -> Result<CallResult, Interrupt> {
+    fn call_task(
+        &mut self,
+        program: &Program,
+        call: TaskCall<'_>,
+    ) -> Result<CallResult, Interrupt> {
         let mut args = call.args;
         // A path given as a task's result must be known before the call's accesses are.
         while let Some(future) = path_future(call.task, &args) {
             let value = self.resolve(future, &call.site)?;
             for v in args.values_mut() {
                 *v = v.map_futures(&mut |f| {
-                    Ok::<_, Interrupt>(if f == future { value.clone() } else { Value::Future(f) })
+                    Ok::<_, Interrupt>(if f == future {
+                        value.clone()
+                    } else {
+                        Value::Future(f)
+                    })
                 })?;
             }
         }
@@ -317,4 +328,3 @@ impl Backend for RuntimeBackend {
         }
     }
 }
-

@@ -76,7 +76,14 @@ pub fn evaluate(
             };
             let mut constraint: IndexMap<String, Value> = IndexMap::new();
             for directive in task.directives.iter().chain(own.iter()) {
-                apply(program, module, scope, directive, &mut settings, &mut constraint)?;
+                apply(
+                    program,
+                    module,
+                    scope,
+                    directive,
+                    &mut settings,
+                    &mut constraint,
+                )?;
             }
             settings.requirement = Requirement::from_constraints(&constraint)
                 .map_err(|e| format!("task `{}`: constraint: {e}", task.name))?;
@@ -101,7 +108,10 @@ fn apply(
                 directive.kind.keyword(),
                 d.message
             )),
-            Err(other) => Err(format!("`{}` directive: {other:?}", directive.kind.keyword())),
+            Err(other) => Err(format!(
+                "`{}` directive: {other:?}",
+                directive.kind.keyword()
+            )),
         }
     };
     match &directive.kind {
@@ -115,7 +125,11 @@ fn apply(
                 Value::Int(s) if s >= 0 => Some(Duration::from_secs(s as u64)),
                 Value::Float(s) if s >= 0.0 => Some(Duration::from_secs_f64(s)),
                 Value::Null => None,
-                other => return Err(format!("timeout expects a duration such as 30s, not {other}")),
+                other => {
+                    return Err(format!(
+                        "timeout expects a duration such as 30s, not {other}"
+                    ))
+                }
             }
         }
         DirectiveKind::Priority => settings.priority = true,
@@ -142,7 +156,9 @@ fn apply(
             for entry in entries {
                 let value = eval(&entry.value)?;
                 if value != Value::Null {
-                    settings.env.push((entry.key.name.clone(), value.display_text()));
+                    settings
+                        .env
+                        .push((entry.key.name.clone(), value.display_text()));
                 }
             }
         }
@@ -151,13 +167,17 @@ fn apply(
             for item in items {
                 match eval(item)? {
                     Value::Int(n) => settings.raises_on_exit.push(n),
-                    Value::List(xs) => settings
-                        .raises_on_exit
-                        .extend(xs.iter().filter_map(|x| match x {
-                            Value::Int(n) => Some(*n),
-                            _ => None,
-                        })),
-                    other => return Err(format!("raises_on_exit expects exit statuses, not {other}")),
+                    Value::List(xs) => {
+                        settings
+                            .raises_on_exit
+                            .extend(xs.iter().filter_map(|x| match x {
+                                Value::Int(n) => Some(*n),
+                                _ => None,
+                            }))
+                    }
+                    other => {
+                        return Err(format!("raises_on_exit expects exit statuses, not {other}"))
+                    }
                 }
             }
         }

@@ -287,7 +287,8 @@ impl Dispatcher {
         }
         let (task, _, _) = self.futures.get(&future)?;
         let state = self.tasks.get(task)?;
-        matches!(state.status, Status::Failed | Status::Cancelled).then(|| self.cancelled_name(*task))
+        matches!(state.status, Status::Failed | Status::Cancelled)
+            .then(|| self.cancelled_name(*task))
     }
 
     fn cancelled_name(&self, task: TaskId) -> WaitError {
@@ -302,7 +303,12 @@ impl Dispatcher {
     fn submit(&mut self, sub: Box<Submission>) {
         let id = sub.id;
         for (i, f) in sub.returns.iter().enumerate() {
-            let index = (sub.returns.len() > 1 || matches!(sub.task.returns, Some(weft_compiler::ast::ReturnType::Tuple(..)))).then_some(i);
+            let index = (sub.returns.len() > 1
+                || matches!(
+                    sub.task.returns,
+                    Some(weft_compiler::ast::ReturnType::Tuple(..))
+                ))
+            .then_some(i);
             self.futures.insert(*f, (id, index, None));
         }
         for (name, f) in &sub.json_outs {
@@ -313,7 +319,8 @@ impl Dispatcher {
             let r = &access.resolved;
             if let Some(w) = r.writes {
                 // A run's shared version is noted by each member: each must end for it.
-                self.versions.note_write(access.key, &access.user_path, access.is_dir, w);
+                self.versions
+                    .note_write(access.key, &access.user_path, access.is_dir, w);
             }
             let at_user = match r.reads {
                 Some(v) if r.writes.is_none() => {
@@ -475,7 +482,9 @@ impl Dispatcher {
     }
 
     fn locks_free(&self, id: TaskId) -> bool {
-        self.commutative_runs(id).iter().all(|r| !self.locks.contains(r))
+        self.commutative_runs(id)
+            .iter()
+            .all(|r| !self.locks.contains(r))
     }
 
     fn reserve(&mut self, id: TaskId) -> Option<(usize, Vec<Reservation>)> {
@@ -502,7 +511,9 @@ impl Dispatcher {
             // A nested workflow reserves nothing itself (§8.2).
             return Some((0, Vec::new()));
         }
-        let r = self.pool.try_reserve(&first.requirement, preferred, avoid)?;
+        let r = self
+            .pool
+            .try_reserve(&first.requirement, preferred, avoid)?;
         Some((0, vec![r]))
     }
 
@@ -602,7 +613,8 @@ impl Dispatcher {
         }
         let sub = &self.tasks[&id].sub;
         for (index, param) in sub.task.params.iter().enumerate() {
-            if matches!(param.ty.ty.innermost(), Type::File | Type::Dir) && !paths[index].is_empty() {
+            if matches!(param.ty.ty.innermost(), Type::File | Type::Dir) && !paths[index].is_empty()
+            {
                 let mut supply = paths[index].drain(..);
                 let depth = param.depth().unwrap_or(u32::MAX);
                 let value = values[index].clone();
@@ -619,17 +631,20 @@ impl Dispatcher {
                 other => format!("{other:?}"),
             })
         };
-        let eval_list = |items: &Option<Vec<weft_compiler::ast::Expr>>| -> Result<Option<Vec<Value>>, String> {
-            items
-                .as_ref()
-                .map(|xs| xs.iter().map(eval).collect::<Result<Vec<_>, _>>())
-                .transpose()
-        };
+        let eval_list =
+            |items: &Option<Vec<weft_compiler::ast::Expr>>| -> Result<Option<Vec<Value>>, String> {
+                items
+                    .as_ref()
+                    .map(|xs| xs.iter().map(eval).collect::<Result<Vec<_>, _>>())
+                    .transpose()
+            };
         let body = match &settings.body {
-            Body::Binary { program, args, .. } | Body::Ompss { program, args, .. } => BodySpec::Binary {
-                program: eval(program)?.display_text(),
-                args: eval_list(args)?,
-            },
+            Body::Binary { program, args, .. } | Body::Ompss { program, args, .. } => {
+                BodySpec::Binary {
+                    program: eval(program)?.display_text(),
+                    args: eval_list(args)?,
+                }
+            }
             Body::Mpi {
                 program,
                 options,
@@ -646,12 +661,18 @@ impl Dispatcher {
                         "processes" => {
                             processes = match v {
                                 Value::Int(n) => n,
-                                other => return Err(format!("mpi processes must be an int, not {other}")),
+                                other => {
+                                    return Err(format!(
+                                        "mpi processes must be an int, not {other}"
+                                    ))
+                                }
                             }
                         }
                         "flags" => match v {
                             Value::List(xs) => flags.extend(xs.iter().map(Value::display_text)),
-                            other => flags.extend(other.display_text().split_whitespace().map(str::to_string)),
+                            other => flags.extend(
+                                other.display_text().split_whitespace().map(str::to_string),
+                            ),
                         },
                         _ => {}
                     }
@@ -698,7 +719,10 @@ impl Dispatcher {
                     engine: crate::attempt::ContainerEngine::from_name(engine)
                         .unwrap_or(crate::attempt::ContainerEngine::Docker),
                     image: image.clone(),
-                    options: containers.as_ref().map(|c| c.options.clone()).unwrap_or_default(),
+                    options: containers
+                        .as_ref()
+                        .map(|c| c.options.clone())
+                        .unwrap_or_default(),
                     inner: Box::new(body),
                 }
             }
@@ -729,7 +753,10 @@ impl Dispatcher {
             timeout: settings.timeout,
             fail_on_exit: settings.fail_on_exit,
             raises_on_exit: settings.raises_on_exit.clone(),
-            gpus: reservations.iter().flat_map(|r| r.gpus.iter().copied()).collect(),
+            gpus: reservations
+                .iter()
+                .flat_map(|r| r.gpus.iter().copied())
+                .collect(),
             nodes,
             attempt_dir: attempt_dir.to_path_buf(),
         })))
@@ -776,12 +803,22 @@ impl Dispatcher {
         }
     }
 
-    fn store_results(&mut self, id: TaskId, returned: Option<Value>, out_json: IndexMap<String, Value>) {
+    fn store_results(
+        &mut self,
+        id: TaskId,
+        returned: Option<Value>,
+        out_json: IndexMap<String, Value>,
+    ) {
         let state = &self.tasks[&id];
         let returns = state.sub.returns.clone();
         match (returns.len(), returned) {
             (0, _) => {}
-            (1, Some(v)) if !matches!(state.sub.task.returns, Some(weft_compiler::ast::ReturnType::Tuple(..))) => {
+            (1, Some(v))
+                if !matches!(
+                    state.sub.task.returns,
+                    Some(weft_compiler::ast::ReturnType::Tuple(..))
+                ) =>
+            {
                 self.values.insert(returns[0], v);
             }
             (_, Some(Value::Tuple(items) | Value::List(items))) => {
@@ -808,7 +845,10 @@ impl Dispatcher {
 
     fn failed(&mut self, id: TaskId, message: String, dir: &std::path::Path) {
         let state = self.tasks.get_mut(&id).expect("known task");
-        let settings = &state.settings.as_ref().expect("started tasks have settings")[state.chosen];
+        let settings = &state
+            .settings
+            .as_ref()
+            .expect("started tasks have settings")[state.chosen];
         let policy = settings.policy;
         let name = state.sub.task.name.name.clone();
         let line = state.sub.site.line();
@@ -888,7 +928,12 @@ impl Dispatcher {
                     self.cancel_task(member);
                 }
             }
-            None => self.bodies.entry(body).or_default().deferred.push(exception),
+            None => self
+                .bodies
+                .entry(body)
+                .or_default()
+                .deferred
+                .push(exception),
         }
         self.end_task(id, Status::Cancelled);
     }
@@ -896,7 +941,9 @@ impl Dispatcher {
     /// Cancels a task that has not ended: not started ones never start, running ones are
     /// stopped (their end arrives as `Cancelled`).
     fn cancel_task(&mut self, id: TaskId) {
-        let Some(state) = self.tasks.get_mut(&id) else { return };
+        let Some(state) = self.tasks.get_mut(&id) else {
+            return;
+        };
         match state.status {
             Status::Running => {
                 if let Some(token) = &state.cancel {
@@ -951,7 +998,9 @@ impl Dispatcher {
             }
         }
         for dependent in dependents {
-            let Some(d) = self.tasks.get_mut(&dependent) else { continue };
+            let Some(d) = self.tasks.get_mut(&dependent) else {
+                continue;
+            };
             if d.status != Status::Waiting {
                 continue;
             }
@@ -1107,7 +1156,10 @@ fn nodes_of(settings: &Settings) -> Option<u32> {
 }
 
 /// The arguments with every future replaced by its value (all are known once deps ended).
-fn resolve_args(args: &IndexMap<String, Value>, values: &HashMap<FutureId, Value>) -> IndexMap<String, Value> {
+fn resolve_args(
+    args: &IndexMap<String, Value>,
+    values: &HashMap<FutureId, Value>,
+) -> IndexMap<String, Value> {
     args.iter()
         .map(|(k, v)| {
             let resolved = v
@@ -1122,10 +1174,21 @@ fn resolve_args(args: &IndexMap<String, Value>, values: &HashMap<FutureId, Value
 /// them, with the versioned paths.
 fn replace_paths(value: &Value, depth: u32, supply: &mut impl Iterator<Item = String>) -> Value {
     match value {
-        Value::Str(s) => supply.next().map(Value::str).unwrap_or_else(|| Value::Str(s.clone())),
-        Value::List(items) if depth > 0 => Value::list(items.iter().map(|v| replace_paths(v, depth - 1, supply)).collect()),
+        Value::Str(s) => supply
+            .next()
+            .map(Value::str)
+            .unwrap_or_else(|| Value::Str(s.clone())),
+        Value::List(items) if depth > 0 => Value::list(
+            items
+                .iter()
+                .map(|v| replace_paths(v, depth - 1, supply))
+                .collect(),
+        ),
         Value::Tuple(items) if depth > 0 => Value::Tuple(Arc::new(
-            items.iter().map(|v| replace_paths(v, depth - 1, supply)).collect(),
+            items
+                .iter()
+                .map(|v| replace_paths(v, depth - 1, supply))
+                .collect(),
         )),
         other => other.clone(),
     }
@@ -1134,10 +1197,11 @@ fn replace_paths(value: &Value, depth: u32, supply: &mut impl Iterator<Item = St
 /// Cancels `token` on Ctrl-C or SIGTERM.
 fn spawn_signal_watch(token: CancellationToken) {
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

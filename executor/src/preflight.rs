@@ -48,7 +48,12 @@ pub fn plan_diagnostics(
 
 /// Whether some resource can serve some implementation of the call; `None` when the
 /// constraints cannot be evaluated with this scope.
-fn servable(pool: &Pool, program: &Program, call: &TaskCall<'_>, scope: &IndexMap<String, Value>) -> Option<bool> {
+fn servable(
+    pool: &Pool,
+    program: &Program,
+    call: &TaskCall<'_>,
+    scope: &IndexMap<String, Value>,
+) -> Option<bool> {
     let settings = directives::evaluate(program, call.module, call.task, scope).ok()?;
     Some(settings.iter().any(|s| match s.multinode {
         Some(n) => pool.can_ever_fit_nodes(&s.requirement, n as usize),
@@ -57,7 +62,8 @@ fn servable(pool: &Pool, program: &Program, call: &TaskCall<'_>, scope: &IndexMa
 }
 
 fn unsatisfiable(pool: &Pool, program: &Program, call: &TaskCall<'_>) -> Diagnostic {
-    let settings = directives::evaluate(program, call.module, call.task, &call.args).unwrap_or_default();
+    let settings =
+        directives::evaluate(program, call.module, call.task, &call.args).unwrap_or_default();
     let reason = settings
         .first()
         .map(|s| pool.unsatisfiable_reason(&s.requirement))

@@ -102,5 +102,7 @@ pub enum Request {
         reply: oneshot::Sender<Result<Vec<Exception>, WaitError>>,
     },
     /// The run's outcome is decided (the main body ended): stop.
-    Shutdown { abort: bool },
+    Shutdown {
+        abort: bool,
+    },
 }

@@ -84,7 +84,13 @@ pub fn run(request: RunRequest) -> RunEnd {
         let output = output.clone();
         let run_dir = run_dir.clone();
         dispatcher.nested = Some(Box::new(move |nested: NestedRun| {
-            spawn_nested(nested, tx.clone(), ids.clone(), output.clone(), run_dir.clone());
+            spawn_nested(
+                nested,
+                tx.clone(),
+                ids.clone(),
+                output.clone(),
+                run_dir.clone(),
+            );
         }));
     }
     let program = request.program.clone();
@@ -192,7 +198,10 @@ fn spawn_nested(
                     crate::report::diagnostic(d);
                 }
                 AttemptOutcome::Failed {
-                    message: format!("the nested workflow {} does not check", nested.file.display()),
+                    message: format!(
+                        "the nested workflow {} does not check",
+                        nested.file.display()
+                    ),
                 }
             }
             Ok(program) => {

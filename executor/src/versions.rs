@@ -85,7 +85,13 @@ impl Versions {
 
     /// A task that will read `version` was submitted. Returns whether it reads the user's
     /// path (then `reader_done` must follow its end).
-    pub fn note_read(&mut self, key: FileKey, user_path: &Path, is_dir: bool, version: u32) -> bool {
+    pub fn note_read(
+        &mut self,
+        key: FileKey,
+        user_path: &Path,
+        is_dir: bool,
+        version: u32,
+    ) -> bool {
         let state = self.state(key, user_path, is_dir);
         let at_user = !matches!(
             state.versions.get(&version).map(|v| &v.location),
@@ -137,7 +143,12 @@ impl Versions {
 
     /// Makes the path a task writes `version` at ready: a copy of `reads` for `inout` and
     /// runs (once per version), an empty directory for an `out dir`, nothing stale.
-    pub fn prepare_write(&mut self, key: FileKey, reads: Option<u32>, version: u32) -> io::Result<PathBuf> {
+    pub fn prepare_write(
+        &mut self,
+        key: FileKey,
+        reads: Option<u32>,
+        version: u32,
+    ) -> io::Result<PathBuf> {
         let source = reads.and_then(|r| self.read_path(key, r));
         let state = self.files.get_mut(&key).expect("noted before");
         let is_dir = state.is_dir;

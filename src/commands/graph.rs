@@ -30,8 +30,14 @@ pub fn run(args: GraphArgs) -> i32 {
         }
     };
     let base = std::env::current_dir().unwrap_or_default();
-    let plan = match plan_workflow(&program, program.root, workflow, options, &base, &mut no_check)
-    {
+    let plan = match plan_workflow(
+        &program,
+        program.root,
+        workflow,
+        options,
+        &base,
+        &mut no_check,
+    ) {
         Ok(plan) => plan,
         Err(diagnostic) => {
             report(&[*diagnostic]);

@@ -36,7 +36,10 @@ pub fn run(mut args: RunArgs) -> i32 {
     let options = match workflow_arguments(workflow, &args.options) {
         Ok(o) => o,
         Err(message) => {
-            eprintln!("error: {message}\n(see `weft run {} --help`)", args.file.display());
+            eprintln!(
+                "error: {message}\n(see `weft run {} --help`)",
+                args.file.display()
+            );
             return exit::USAGE;
         }
     };
@@ -101,7 +104,10 @@ pub fn workflow_help(argv: &[String]) -> Option<i32> {
     let rest = &argv[run_at + 1..];
     let file = rest.iter().find(|a| a.ends_with(".wf"))?;
     let file_at = rest.iter().position(|a| a == file)?;
-    if !rest[file_at + 1..].iter().any(|a| a == "--help" || a == "-h") {
+    if !rest[file_at + 1..]
+        .iter()
+        .any(|a| a == "--help" || a == "-h")
+    {
         return None;
     }
     let path = Path::new(file);

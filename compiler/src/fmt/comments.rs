@@ -123,6 +123,27 @@ impl<'a> CommentTracker<'a> {
         }
     }
 
+    /// Where the code of a node spanning `start..end` ends: before the blanks and comments
+    /// its span may have swallowed at its end (a grammar rule ending in an optional part
+    /// takes the blanks and comments in front of that part). `end` itself when the spans do
+    /// not point into the text.
+    pub(super) fn code_end(&self, start: usize, end: usize) -> usize {
+        let mut code_end = end;
+        loop {
+            let Some(text) = self.source.get(start..code_end) else {
+                return end;
+            };
+            code_end = start + text.trim_end().len();
+            let swallowed = self.comments.iter().find(|c| {
+                c.span.end == code_end && c.span.start >= start && c.span.start < code_end
+            });
+            match swallowed {
+                Some(comment) => code_end = comment.span.start,
+                None => return code_end,
+            }
+        }
+    }
+
     /// Whether the source between `from` and `to` holds an empty line: the user's blank line
     /// that the formatter keeps (at most one).
     pub(super) fn blank_line_between(&self, from: usize, to: usize) -> bool {

@@ -580,7 +580,7 @@ impl<'f> Builder<'f> {
                 return None;
             }
             _ => {
-                let first_impl = impls[0].span;
+                let first_impl = Span::new(impls[0].span.start, impls[0].name.span.end);
                 self.errors.push(
                     Diagnostic::error(
                         Code::Syntax,

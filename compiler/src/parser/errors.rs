@@ -111,7 +111,10 @@ impl Found {
     fn at(text: &str, position: usize) -> (Found, Span) {
         let rest = &text[position..];
         let Some(first) = rest.chars().next() else {
-            return (Found::EndOfFile, Span::new(position, position));
+            // Point right after the last token: a span past the final newline has no line to
+            // be shown on.
+            let end = text.trim_end().len();
+            return (Found::EndOfFile, Span::new(end, end));
         };
         let word_len = |s: &str| {
             s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -348,6 +351,12 @@ fn previous_word(text: &str, position: usize) -> &str {
         .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .map_or(0, |i| i + 1);
     &before[start..]
+}
+
+/// Whether only blanks come before `position` on its line.
+fn starts_a_line(text: &str, position: usize) -> bool {
+    let line_start = text[..position].rfind('\n').map_or(0, |i| i + 1);
+    line_start > 0 && text[line_start..position].trim().is_empty()
 }
 
 /// The first word of the line holding `position`.
@@ -635,12 +644,16 @@ impl Expectations {
             );
         }
         if has(Wanted::Name) {
-            let after_dot = text[..position].trim_end().ends_with('.');
+            let keyword = previous_word(text, position);
+            let after = if text[..position].trim_end().ends_with('.') {
+                " after `.`".to_string()
+            } else if ["task", "fn", "workflow", "impl", "catch", "as"].contains(&keyword) {
+                format!(" after `{keyword}`")
+            } else {
+                String::new()
+            };
             return sentence(
-                format!(
-                    "expected a name{}, found {found_text}",
-                    if after_dot { " after `.`" } else { "" }
-                ),
+                format!("expected a name{after}, found {found_text}"),
                 "expected a name here",
                 None,
             );
@@ -695,6 +708,7 @@ impl Expectations {
         {
             ["{"] => " to open the block",
             ["="] if line_keyword(text, position) == "let" => " after the variable name",
+            ["("] if previous_word(text, position) == "retry" => " after `retry`",
             _ => "",
         };
         sentence(
@@ -743,6 +757,14 @@ impl Expectations {
             Found::Symbol(s) => [")", "]", "}"].contains(&s.as_str()),
             _ => false,
         };
+        if tokens.contains(",") && starts_a_line(text, position) {
+            let closer = match enclosing_open(text, position) {
+                Some(Open { bracket: b'(', .. }) => ")",
+                Some(Open { bracket: b'[', .. }) => "]",
+                _ => "}",
+            };
+            return Some(format!("a `{closer}` may be missing at the end of the line above"));
+        }
         if tokens.contains(",") && !at_closer_or_end {
             return Some(match enclosing_open(text, position) {
                 Some(Open { bracket: b'(', .. }) => "separate arguments with commas".into(),
@@ -772,7 +794,7 @@ impl Expectations {
             Found::EndOfFile => true,
             Found::Symbol(s) => [")", "]", "}"].contains(&s.as_str()),
             _ => false,
-        };
+        } || starts_a_line(text, position);
         if let Some(open) = enclosing_open(text, position).filter(|_| found_closer_or_end) {
             let closer = match open.bracket {
                 b'(' => ")",

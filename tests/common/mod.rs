@@ -279,3 +279,13 @@ pub fn kill_marked(marker: &str) {
 pub fn cores(n: u32) -> String {
     format!("executor: local\nlocal:\n  cores: {n}\n")
 }
+
+/// The 1-based line of `source` holding `needle` first: where a diagnostic should point.
+#[track_caller]
+pub fn line_of(source: &str, needle: &str) -> usize {
+    source
+        .lines()
+        .position(|line| line.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle:?} is not in the source"))
+}

@@ -112,8 +112,15 @@ workflow main() {
         ))
         .expect_stderr("stderr.log")
         .expect_stderr("broken-detail");
-    assert!(started.elapsed() < Duration::from_secs(20), "the slow task was not stopped");
-    assert_eq!(project.attempt_dirs("broken").len(), 1, "fail does not retry");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the slow task was not stopped"
+    );
+    assert_eq!(
+        project.attempt_dirs("broken").len(),
+        1,
+        "fail does not retry"
+    );
     assert!(project.attempt_dirs("copy").is_empty());
     assert!(!project.exists("slow.txt") && !project.exists("copy.txt"));
 }
@@ -185,7 +192,11 @@ workflow main() {
         .expect_stderr("ignore");
     assert_eq!(project.read("kept.txt"), "kept\n");
     assert_eq!(project.read("missing.txt"), "");
-    assert_eq!(project.attempt_dirs("half_done").len(), 1, "ignore does not retry");
+    assert_eq!(
+        project.attempt_dirs("half_done").len(),
+        1,
+        "ignore does not retry"
+    );
 }
 
 #[test]
@@ -614,8 +625,7 @@ workflow main() {
         .expect("weft starts");
     // Interrupt once both tasks are running.
     let started = Instant::now();
-    while common::processes_with(&marker).len() < 2 && started.elapsed() < Duration::from_secs(10)
-    {
+    while common::processes_with(&marker).len() < 2 && started.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(300));

@@ -75,6 +75,7 @@ impl Project {
             .current_dir(self.root())
             .env("NO_COLOR", "1")
             .env_remove("WEFT_ATTEMPT")
+            .env_remove("CUDA_VISIBLE_DEVICES")
             .timeout(COMMAND_TIMEOUT);
         command
     }

@@ -169,6 +169,6 @@ fn item_start_at_or_before(text: &str, from: usize, position: usize) -> usize {
 /// right at the start of an item line (the previous item was not closed) resumes there.
 pub(crate) fn resume_point(text: &str, from: usize, position: usize) -> Option<usize> {
     line_starts(text, from)
-        .filter(|&start| start > from && (start > position || start == position))
+        .filter(|&start| start > from && start >= position)
         .find(|&start| starts_item(&text[start..]))
 }

@@ -713,7 +713,12 @@ impl Expectations {
         };
         sentence(
             format!("expected {}{purpose}, found {found_text}", join_or(&listed)),
-            &format!("expected {} before this", join_or(&listed)),
+            &match found {
+                Found::EndOfLine | Found::EndOfFile => {
+                    format!("expected {} here", join_or(&listed))
+                }
+                _ => format!("expected {} before this", join_or(&listed)),
+            },
             help,
         )
     }
@@ -763,7 +768,9 @@ impl Expectations {
                 Some(Open { bracket: b'[', .. }) => "]",
                 _ => "}",
             };
-            return Some(format!("a `{closer}` may be missing at the end of the line above"));
+            return Some(format!(
+                "a `{closer}` may be missing at the end of the line above"
+            ));
         }
         if tokens.contains(",") && !at_closer_or_end {
             return Some(match enclosing_open(text, position) {
@@ -782,7 +789,10 @@ impl Expectations {
         found: &(Found, Span),
     ) -> Diagnostic {
         let (found, span) = found;
-        let sentence = self.sentence(text, position, found);
+        let mut sentence = self.sentence(text, position, found);
+        if let Found::EndOfFile = found {
+            sentence.label = "the file ends here".to_string();
+        }
         let mut diagnostic = Diagnostic::error(Code::Syntax, file, *span, sentence.message)
             .with_label(sentence.label);
         if let Some(help) = sentence.help {

@@ -4,8 +4,8 @@
 //! output parses to the same tree as the input (positions aside).
 
 use weft_compiler::ast::{
-    BinaryOp, Block, Body, Expr, ExprKind, Ident, Item, Module, Number, NumberValue, RawString,
-    Span, Stmt, StmtKind, StrLit, StrPart, Task, TaskBody, Workflow,
+    BinaryOp, Block, Body, Directive, Expr, ExprKind, Ident, Item, Module, Number, NumberValue,
+    RawString, Span, Stmt, StmtKind, StrLit, StrPart, Task, TaskBody, Workflow,
 };
 use weft_compiler::ast_visit::clear_spans;
 use weft_compiler::diagnostic::{render_plain, SourceFile};
@@ -45,10 +45,40 @@ fn comment_texts(module: &Module) -> Vec<String> {
     texts
 }
 
+/// The tree without positions and comments, directives in the canonical order (the
+/// formatter moves them there).
 fn without_positions(mut module: Module) -> Module {
     clear_spans(&mut module);
     module.comments.clear();
+    for item in &mut module.items {
+        if let Item::Task(task) = item {
+            sort_directives(&mut task.directives);
+            if let TaskBody::Impls(impls) = &mut task.body {
+                for imp in impls {
+                    sort_directives(&mut imp.directives);
+                }
+            }
+        }
+    }
     module
+}
+
+fn sort_directives(directives: &mut [Directive]) {
+    const ORDER: [&str; 12] = [
+        "constraint",
+        "timeout",
+        "priority",
+        "on_failure",
+        "distributed",
+        "replicated",
+        "workdir",
+        "env",
+        "fail_on_exit",
+        "raises_on_exit",
+        "container",
+        "multinode",
+    ];
+    directives.sort_by_key(|d| ORDER.iter().position(|k| *k == d.kind.keyword()));
 }
 
 /// Formats `source`, checks that the result is stable and means the same, and returns it.

@@ -1,11 +1,12 @@
 //! Round-trip properties of the formatter over random syntax trees.
 //!
-//! The strategies below build trees the parser could have built: identifiers that are not
-//! reserved, parentheses wherever the precedence needs them (as `Paren` nodes, the way the
-//! parser keeps them), directives in the canonical order, string parts merged as the parser
-//! merges them. For each tree `t`:
+//! The strategies below build trees close to what the parser builds: identifiers that are not
+//! reserved, directives in the canonical order, string parts merged as the parser merges them.
+//! Operators nest freely, with no regard for precedence (a product of sums), so the formatter
+//! must add parentheses; the parser keeps them as `Paren` nodes. For each tree `t`:
 //!
-//! - `parse(format(t))` is `t` again, positions aside;
+//! - `parse(format(t))` is `t` again, positions aside, with a `Paren` wherever the precedence
+//!   of §5 needs one (added here by a visitor, independently of the formatter);
 //! - `format(parse(format(t))) == format(t)`;
 //! - comments added to the formatted text all survive a second formatting, which is stable.
 
@@ -15,7 +16,9 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use weft_compiler::ast::*;
-use weft_compiler::ast_visit::{clear_spans, walk_body, walk_directive, walk_stmt, VisitMut};
+use weft_compiler::ast_visit::{
+    clear_spans, walk_body, walk_directive, walk_expr, walk_stmt, VisitMut,
+};
 use weft_compiler::diagnostic::{render_plain, SourceFile};
 use weft_compiler::fmt::format_module;
 use weft_compiler::parser::parse_module;
@@ -296,7 +299,7 @@ fn triple_string() -> BoxedStrategy<Expr> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Expressions, with the parentheses the precedence needs
+// Expressions, and the parentheses their precedence needs
 // ---------------------------------------------------------------------------------------------
 
 /// Binding strengths of §5 (higher binds tighter).
@@ -330,19 +333,32 @@ fn operand(e: Expr, at_least: u8) -> Expr {
     }
 }
 
-fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
-    let own = precedence(&ex(ExprKind::Binary(
-        op,
-        Box::new(ex(ExprKind::Null)),
-        Box::new(ex(ExprKind::Null)),
-    )));
-    // Left-associative; comparisons do not chain.
-    let left_at_least = if own == 4 { own + 1 } else { own };
-    ex(ExprKind::Binary(
-        op,
-        Box::new(operand(left, left_at_least)),
-        Box::new(operand(right, own + 1)),
-    ))
+/// Adds the parentheses the text of a tree needs to read back as that tree: the tree the
+/// parser builds from the formatter's output.
+struct NeededParens;
+
+impl VisitMut for NeededParens {
+    fn visit_expr(&mut self, e: &mut Expr) {
+        walk_expr(self, e);
+        let own = precedence(e);
+        let wrap = |child: &mut Box<Expr>, at_least: u8| {
+            let inner = std::mem::replace(child.as_mut(), ex(ExprKind::Null));
+            **child = operand(inner, at_least);
+        };
+        match &mut e.kind {
+            ExprKind::Binary(_, left, right) => {
+                // Left-associative; comparisons do not chain.
+                let left_at_least = if own == 4 { own + 1 } else { own };
+                wrap(left, left_at_least);
+                wrap(right, own + 1);
+            }
+            ExprKind::Unary(_, operand) => wrap(operand, own),
+            ExprKind::Field(base, _) | ExprKind::Index(base, _) | ExprKind::Call(base, _) => {
+                wrap(base, 8)
+            }
+            _ => {}
+        }
+    }
 }
 
 const BINARY_OPS: &[BinaryOp] = &[
@@ -420,23 +436,20 @@ fn expr() -> BoxedStrategy<Expr> {
                     .prop_map(|entries| ex(ExprKind::Object(entries))),
                 vec(inner.clone(), 2..4).prop_map(|items| ex(ExprKind::Tuple(items))),
                 inner.clone().prop_map(|e| ex(ExprKind::Paren(Box::new(e)))),
-                (inner.clone(), field_word()).prop_map(|(base, field)| ex(ExprKind::Field(
-                    Box::new(operand(base, 8)),
-                    mk_ident(field)
-                ))),
-                (inner.clone(), inner.clone()).prop_map(|(base, index)| ex(ExprKind::Index(
-                    Box::new(operand(base, 8)),
-                    Box::new(index)
-                ))),
+                (inner.clone(), field_word())
+                    .prop_map(|(base, field)| ex(ExprKind::Field(Box::new(base), mk_ident(field)))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(base, index)| ex(ExprKind::Index(Box::new(base), Box::new(index)))),
                 (callee(), args).prop_map(|(f, args)| ex(ExprKind::Call(Box::new(f), args))),
                 inner
                     .clone()
-                    .prop_map(|e| ex(ExprKind::Unary(UnaryOp::Neg, Box::new(operand(e, 7))))),
+                    .prop_map(|e| ex(ExprKind::Unary(UnaryOp::Neg, Box::new(e)))),
                 inner
                     .clone()
-                    .prop_map(|e| ex(ExprKind::Unary(UnaryOp::Not, Box::new(operand(e, 3))))),
-                (select(BINARY_OPS), inner.clone(), inner)
-                    .prop_map(|(op, left, right)| binary(op, left, right)),
+                    .prop_map(|e| ex(ExprKind::Unary(UnaryOp::Not, Box::new(e)))),
+                (select(BINARY_OPS), inner.clone(), inner).prop_map(|(op, left, right)| ex(
+                    ExprKind::Binary(op, Box::new(left), Box::new(right))
+                )),
             ]
         })
         .boxed()
@@ -886,8 +899,9 @@ fn one_line_fits_triple(value: &str) -> bool {
     !value.starts_with([' ', '\t']) && !value.ends_with('"') && !value.contains("\"\"\"")
 }
 
-/// What the tree must read back as: positions cleared, and one-line triple-quoted raw
-/// strings that cannot stay triple-quoted turned into `"…"` ones.
+/// What the tree must read back as: positions cleared, the parentheses the precedence needs
+/// added, and one-line triple-quoted raw strings that cannot stay triple-quoted turned into
+/// `"…"` ones.
 fn expected(module: &Module) -> Module {
     struct Expect;
     impl VisitMut for Expect {
@@ -899,6 +913,7 @@ fn expected(module: &Module) -> Module {
     }
     let mut module = module.clone();
     Expect.visit_module(&mut module);
+    NeededParens.visit_module(&mut module);
     clear_spans(&mut module);
     module
 }
@@ -932,7 +947,8 @@ impl VisitMut for Anchors {
     }
 }
 
-/// Inserts comments into formatted text, each marked `cN`, and returns the text and the marks.
+/// Inserts comments into formatted text, each marked `MARKn:` (which no generated name or
+/// string holds), and returns the text and the marks.
 fn with_comments(text: &str, module: &Module, choices: &[u8]) -> (String, Vec<String>) {
     let mut anchors = Anchors::default();
     anchors.visit_module(&mut module.clone());
@@ -944,7 +960,7 @@ fn with_comments(text: &str, module: &Module, choices: &[u8]) -> (String, Vec<St
         let line_start = text[..span.start].rfind('\n').map_or(0, |p| p + 1);
         let indentation = &text[line_start..span.start];
         if choice & 1 == 1 && indentation.chars().all(|c| c == ' ') {
-            let mark = format!("c{}", marks.len());
+            let mark = format!("MARK{}:", marks.len());
             insertions.push((line_start, format!("{indentation}// {mark} before\n")));
             marks.push(mark);
         }
@@ -952,7 +968,7 @@ fn with_comments(text: &str, module: &Module, choices: &[u8]) -> (String, Vec<St
             .find('\n')
             .map_or(text.len(), |p| span.end + p);
         if choice & 2 == 2 && text[span.end..line_end].trim().is_empty() {
-            let mark = format!("c{}", marks.len());
+            let mark = format!("MARK{}:", marks.len());
             insertions.push((line_end, format!("  /* {mark} after */")));
             marks.push(mark);
         }
@@ -988,7 +1004,7 @@ proptest! {
         prop_assert_eq!(with.comments.len(), marks.len(), "\n{}", commented);
         let once = format_module(&with, &commented);
         for mark in &marks {
-            prop_assert_eq!(once.matches(&format!("{mark} ")).count(), 1, "{} in\n{}", mark, once);
+            prop_assert_eq!(once.matches(mark.as_str()).count(), 1, "{} in\n{}", mark, once);
         }
         let reparsed = parse(&once).map_err(TestCaseError::fail)?;
         prop_assert_eq!(format_module(&reparsed, &once), once.clone());

@@ -157,7 +157,7 @@ fn line_starts(text: &str, from: usize) -> impl Iterator<Item = usize> + '_ {
 
 /// The start of the item that contains `position`: the last item line at or before it
 /// (or `from` when there is none).
-fn item_start_at_or_before(text: &str, from: usize, position: usize) -> usize {
+pub(crate) fn item_start_at_or_before(text: &str, from: usize, position: usize) -> usize {
     line_starts(text, from)
         .take_while(|&start| start <= position)
         .filter(|&start| starts_item(&text[start..]))

@@ -1316,12 +1316,23 @@ impl<'f> Builder<'f> {
         let text = pair.as_str();
         match literals::parse_number(text) {
             Ok(number) => return ExprKind::Number(number),
-            Err(NumberError::TooLarge) => self.error_with_help(
-                span,
-                format!("the number `{text}` is too large"),
-                "does not fit in a 64-bit integer",
-                format!("integers (and sizes in bytes) go up to {}", i64::MAX),
-            ),
+            Err(NumberError::TooLarge) => {
+                let is_int = literals::is_integer_literal(text);
+                self.error_with_help(
+                    span,
+                    format!("the number `{text}` is too large"),
+                    if is_int {
+                        "does not fit in a 64-bit integer"
+                    } else {
+                        "beyond the largest float"
+                    },
+                    if is_int {
+                        format!("integers (and sizes in bytes) go up to {}", i64::MAX)
+                    } else {
+                        "floats (and durations in seconds) go up to about 1.8e308".to_string()
+                    },
+                )
+            }
             Err(NumberError::FractionalBytes) => self.error_with_help(
                 span,
                 format!("the size `{text}` is not a whole number of bytes"),

@@ -60,7 +60,7 @@ pub(crate) fn describe(
         };
     }
 
-    if let Some(unclosed) = find_unterminated(region) {
+    if let Some(unclosed) = find_unterminated(region, relative) {
         let starts_before = match unclosed.kind {
             Unclosed::Comment => unclosed.start <= relative,
             _ => unclosed.start < relative,
@@ -82,7 +82,10 @@ pub(crate) fn describe(
         }
     }
 
-    let expected = Expectations::from_error(error, relative);
+    let mut expected = Expectations::from_error(error, relative);
+    // Bracket scans start at the broken item: the brackets before it are balanced, and
+    // scanning from the start of the file for every error would be quadratic.
+    expected.scan_from = super::item_start_at_or_before(text, base, position);
     let found = Found::at(text, position);
     let diagnostic = expected.diagnostic(file, text, position, &found);
     SyntaxError {
@@ -170,6 +173,8 @@ impl Found {
 pub(crate) struct Expectations {
     rules: BTreeSet<Rule>,
     tokens: BTreeSet<String>,
+    /// Where scans for the enclosing bracket start.
+    scan_from: usize,
 }
 
 /// What a rule pest tried stands for, in the user's terms.
@@ -738,7 +743,7 @@ impl Expectations {
             }
         }
         if tokens.contains(":") {
-            return Some(match enclosing_open(text, position) {
+            return Some(match enclosing_open(text, self.scan_from, position) {
                 Some(Open { bracket: b'(', .. }) => {
                     "write parameters as `name: type`, e.g. `input: file`".into()
                 }
@@ -763,7 +768,7 @@ impl Expectations {
             _ => false,
         };
         if tokens.contains(",") && starts_a_line(text, position) {
-            let closer = match enclosing_open(text, position) {
+            let closer = match enclosing_open(text, self.scan_from, position) {
                 Some(Open { bracket: b'(', .. }) => ")",
                 Some(Open { bracket: b'[', .. }) => "]",
                 _ => "}",
@@ -773,7 +778,7 @@ impl Expectations {
             ));
         }
         if tokens.contains(",") && !at_closer_or_end {
-            return Some(match enclosing_open(text, position) {
+            return Some(match enclosing_open(text, self.scan_from, position) {
                 Some(Open { bracket: b'(', .. }) => "separate arguments with commas".into(),
                 _ => "separate elements with commas".into(),
             });
@@ -805,7 +810,9 @@ impl Expectations {
             Found::Symbol(s) => [")", "]", "}"].contains(&s.as_str()),
             _ => false,
         } || starts_a_line(text, position);
-        if let Some(open) = enclosing_open(text, position).filter(|_| found_closer_or_end) {
+        if let Some(open) =
+            enclosing_open(text, self.scan_from, position).filter(|_| found_closer_or_end)
+        {
             let closer = match open.bracket {
                 b'(' => ")",
                 b'[' => "]",
@@ -842,13 +849,14 @@ struct Open {
 }
 
 /// The innermost bracket still open at `position` (strings and comments skipped).
-fn enclosing_open(text: &str, position: usize) -> Option<Open> {
+fn enclosing_open(text: &str, from: usize, position: usize) -> Option<Open> {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         text,
-        at: 0,
+        at: from,
         previous: [Seen::Other, Seen::Other],
         nesting: 0,
+        limit: usize::MAX,
     };
     let mut stack: Vec<Open> = Vec::new();
     while scanner.at < position {
@@ -968,6 +976,8 @@ struct Scanner<'t> {
     previous: [Seen; 2],
     /// Strings inside interpolations inside strings…: the scan recurses on them.
     nesting: usize,
+    /// The scan ends at the first token of code (outside strings) past this offset.
+    limit: usize,
 }
 
 /// Past this many strings nested in interpolations, the scan gives up (it finds nothing
@@ -982,13 +992,15 @@ enum CodeEnd {
 }
 
 /// The first string or comment of `text` that is never closed.
-pub(crate) fn find_unterminated(text: &str) -> Option<Unterminated> {
+/// Only strings and comments that start before `limit` are looked at.
+pub(crate) fn find_unterminated(text: &str, limit: usize) -> Option<Unterminated> {
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         text,
         at: 0,
         previous: [Seen::Other, Seen::Other],
         nesting: 0,
+        limit,
     };
     scanner.code(false, false).err()
 }
@@ -1019,6 +1031,9 @@ impl Scanner<'_> {
     fn code(&mut self, in_braces: bool, single_line: bool) -> Result<CodeEnd, Unterminated> {
         let mut depth = 0usize;
         while let Some(c) = self.peek(0) {
+            if !in_braces && self.at > self.limit {
+                break;
+            }
             match c {
                 b'/' if self.peek(1) == Some(b'/') => {
                     while self.peek(0).is_some_and(|c| c != b'\n') {
@@ -1165,7 +1180,7 @@ mod tests {
     use super::*;
 
     fn unterminated(text: &str) -> Option<(Unclosed, usize)> {
-        find_unterminated(text).map(|u| (u.kind, u.start))
+        find_unterminated(text, text.len()).map(|u| (u.kind, u.start))
     }
 
     #[test]

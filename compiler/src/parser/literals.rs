@@ -70,6 +70,12 @@ fn split_suffix(text: &str) -> (&str, &str) {
     text.split_at(end)
 }
 
+/// Whether a literal denotes an int: no fraction, no exponent, no duration unit.
+pub(crate) fn is_integer_literal(text: &str) -> bool {
+    let (numeric, suffix) = split_suffix(text);
+    !numeric.contains(['.', 'e', 'E']) && !matches!(unit(suffix), Some(Unit::Duration(_)))
+}
+
 /// The value of a numeric literal written `text`.
 pub(crate) fn parse_number(text: &str) -> Result<Number, NumberError> {
     let (numeric, suffix) = split_suffix(text);
@@ -77,7 +83,11 @@ pub(crate) fn parse_number(text: &str) -> Result<Number, NumberError> {
     let is_float = cleaned.contains(['.', 'e', 'E']);
     let value = if suffix.is_empty() {
         if is_float {
-            NumberValue::Float(cleaned.parse::<f64>().unwrap_or(f64::INFINITY))
+            let value = cleaned.parse::<f64>().unwrap_or(f64::INFINITY);
+            if !value.is_finite() {
+                return Err(NumberError::TooLarge);
+            }
+            NumberValue::Float(value)
         } else {
             NumberValue::Int(cleaned.parse::<i64>().map_err(|_| NumberError::TooLarge)?)
         }
@@ -85,8 +95,11 @@ pub(crate) fn parse_number(text: &str) -> Result<Number, NumberError> {
         match unit(suffix) {
             None => return Err(NumberError::UnknownUnit(suffix.to_string())),
             Some(Unit::Duration(seconds)) => {
-                let amount = cleaned.parse::<f64>().unwrap_or(f64::INFINITY);
-                NumberValue::Float(amount * seconds)
+                let amount = cleaned.parse::<f64>().unwrap_or(f64::INFINITY) * seconds;
+                if !amount.is_finite() {
+                    return Err(NumberError::TooLarge);
+                }
+                NumberValue::Float(amount)
             }
             Some(Unit::Size(bytes_per_unit)) => {
                 NumberValue::Int(size_in_bytes(&cleaned, is_float, bytes_per_unit)?)
@@ -190,6 +203,8 @@ mod tests {
         );
         assert!(parse_number("9223372036854775807").is_ok());
         assert_eq!(parse_number("99999999TiB"), Err(NumberError::TooLarge));
+        assert_eq!(parse_number("1e999"), Err(NumberError::TooLarge));
+        assert_eq!(parse_number("1e307d"), Err(NumberError::TooLarge));
         assert_eq!(parse_number("1.5B"), Err(NumberError::FractionalBytes));
         assert_eq!(
             parse_number("10min"),

@@ -301,7 +301,9 @@ impl Printer<'_> {
         name_end: usize,
         body: &Block,
     ) {
-        let empty = self.block_is_empty(body, name_end);
+        // Comments in the parameter list stay there; the ones after it go into the block.
+        let (close_paren, last_end) = self.close_paren(params, name_end);
+        let empty = self.block_is_empty(body, close_paren.unwrap_or(last_end));
         let suffix = if empty {
             format!("{returns} {{}}")
         } else {
@@ -318,6 +320,27 @@ impl Printer<'_> {
         self.end_line(Some(body.span.end));
     }
 
+    /// The source position of the `)` closing a parameter list (when the spans tell it), and
+    /// of the end of the last parameter (or of the name when there is none).
+    fn close_paren(&self, params: &[Param], name_end: usize) -> (Option<usize>, usize) {
+        // The closing parenthesis follows the last parameter, or the opening one.
+        let last_end = match params.last() {
+            Some(last) => Some(self.code_end(last.span)),
+            None => self
+                .comments
+                .next_significant(name_end, &[])
+                .filter(|(_, c)| *c == '(')
+                .map(|(position, _)| position + 1),
+        }
+        .unwrap_or(name_end);
+        let close_paren = self
+            .comments
+            .next_significant(last_end, &[','])
+            .filter(|(_, c)| *c == ')')
+            .map(|(position, _)| position);
+        (close_paren, last_end)
+    }
+
     /// Writes `PREFIX(PARAMS)SUFFIX` without ending the line: on one line when it fits and
     /// nothing (doc or comment) has to go between the parameters, else one parameter a line.
     /// Returns the source position after the closing parenthesis, when the spans tell it.
@@ -328,12 +351,7 @@ impl Printer<'_> {
         name_end: usize,
         suffix: &str,
     ) -> Option<usize> {
-        let last_end = params.last().map_or(name_end, |p| self.code_end(p.span));
-        let close_paren = self
-            .comments
-            .next_significant(last_end, &[','])
-            .filter(|(_, c)| *c == ')')
-            .map(|(position, _)| position);
+        let (close_paren, last_end) = self.close_paren(params, name_end);
         let list_end = close_paren.unwrap_or(last_end);
         let has_comments = self.comments.any_in(name_end, list_end);
 

@@ -576,6 +576,45 @@ workflow main() {
 }
 
 #[test]
+fn comments_in_odd_places_are_moved_to_a_line_of_their_own() {
+    // Inside a condition, between `else` and `{`, inside a one-line directive, inside an
+    // argument list: the line cannot keep them, so they go on their own line nearby.
+    assert_formats(
+        "workflow main() {\n if a /* x */ and b { // why\n f()\n } else /* e */ {\n g(a, /* arg */ b)\n } // end\n}\n",
+        "workflow main() {\n    /* x */\n    if a and b {  // why\n        f()\n    } else {\n        /* e */\n        /* arg */\n        g(a, b)\n    }  // end\n}\n",
+    );
+    assert_formats(
+        "task t() -> int /* x */ { // after brace\n constraint {\n  cores: 1, // one\n  memory: 2GB }\n binary \"x\" // b\n}\n",
+        "task t() -> int {  // after brace\n    /* x */\n    // one\n    constraint { cores: 1, memory: 2GB }\n    binary \"x\"  // b\n}\n",
+    );
+}
+
+#[test]
+fn comments_after_statements_joined_by_semicolons_end_their_lines() {
+    assert_formats(
+        "workflow main() {\n let a = 1 /* c */; let b = 2 // d\n}\n",
+        "workflow main() {\n    let a = 1  /* c */\n    let b = 2  // d\n}\n",
+    );
+}
+
+#[test]
+fn comments_of_implementations_and_empty_parameter_lists() {
+    assert_formats(
+        "task t() {\n impl a { // the a\n  shell \"x\"\n  // end of a\n } // after a\n}\nfn f(/* none */) {}\n",
+        "task t() {\n    impl a {  // the a\n        shell \"x\"\n        // end of a\n    }  // after a\n}\n\nfn f(\n    /* none */\n) {}\n",
+    );
+}
+
+#[test]
+fn comments_at_the_edges_of_the_file() {
+    assert_formats(
+        "/* top */ import std.fs /* after */\n// end\n\n\n// really\n",
+        "/* top */\nimport std.fs  /* after */\n// end\n\n// really\n",
+    );
+    assert_formats("// only a comment", "// only a comment\n");
+}
+
+#[test]
 fn comments_inside_parameter_lists_put_one_parameter_a_line() {
     assert_formats(
         "fn f(a: int, /* the b */ b: int) -> int {\n    return a + b\n}\n",

@@ -14,9 +14,9 @@ mod expr;
 mod strings;
 
 use crate::ast::{
-    Block, Body, Directive, DirectiveKind, FailurePolicy, FnDef, Import, ImportTarget, Item,
-    Modifier, Module, Param, Pattern, RawString, ReturnType, Span, Stmt, StmtKind, Task, TaskBody,
-    Workflow,
+    AssignOp, Block, Body, Directive, DirectiveKind, Expr, FailurePolicy, FnDef, Impl, Import,
+    ImportTarget, Item, Modifier, Module, Param, Pattern, RawString, ReturnType, Span, Stmt,
+    StmtKind, Task, TaskBody, Workflow,
 };
 use comments::CommentTracker;
 use expr::expr;
@@ -238,23 +238,7 @@ impl Printer<'_> {
             TaskBody::Single(body) => self.body(body),
             TaskBody::Impls(impls) => {
                 for imp in impls {
-                    let leading = self.comments.take_before(imp.span.start);
-                    self.comment_lines(leading, false);
-                    self.open_line(&format!("impl {} {{", imp.name.name));
-                    let brace = self
-                        .comments
-                        .next_significant(imp.name.span.end, &[])
-                        .filter(|(_, c)| *c == '{')
-                        .map(|(position, _)| position + 1);
-                    self.end_line(brace);
-                    self.indent += 1;
-                    self.directives(&imp.directives);
-                    self.body(&imp.body);
-                    let closing = self.comments.take_before(imp.span.end.saturating_sub(1));
-                    self.comment_lines(closing, false);
-                    self.indent -= 1;
-                    self.open_line("}");
-                    self.end_line(Some(imp.span.end));
+                    self.impl_block(imp);
                 }
             }
         }
@@ -263,6 +247,27 @@ impl Printer<'_> {
         self.indent -= 1;
         self.open_line("}");
         self.end_line(Some(task.span.end));
+    }
+
+    /// `impl NAME {`, its directives in the canonical order, its body, `}`.
+    fn impl_block(&mut self, imp: &Impl) {
+        let leading = self.comments.take_before(imp.span.start);
+        self.comment_lines(leading, false);
+        self.open_line(&format!("impl {} {{", imp.name.name));
+        let brace = self
+            .comments
+            .next_significant(imp.name.span.end, &[])
+            .filter(|(_, c)| *c == '{')
+            .map(|(position, _)| position + 1);
+        self.end_line(brace);
+        self.indent += 1;
+        self.directives(&imp.directives);
+        self.body(&imp.body);
+        let closing = self.comments.take_before(imp.span.end.saturating_sub(1));
+        self.comment_lines(closing, false);
+        self.indent -= 1;
+        self.open_line("}");
+        self.end_line(Some(imp.span.end));
     }
 
     fn fn_def(&mut self, def: &FnDef) {
@@ -505,8 +510,8 @@ impl Printer<'_> {
             }
             StmtKind::Assign { target, op, value } => {
                 let op = match op {
-                    crate::ast::AssignOp::Set => "=",
-                    crate::ast::AssignOp::Add => "+=",
+                    AssignOp::Set => "=",
+                    AssignOp::Add => "+=",
                 };
                 self.simple_statement(
                     &format!("{} {op} {}", expr(target, indent), expr(value, indent)),
@@ -685,7 +690,7 @@ fn directive_text(kind: &DirectiveKind, indent: usize) -> String {
 
 fn body_text(body: &Body, indent: usize) -> String {
     let keyword = body.keyword();
-    let args_list = |args: &Option<Vec<crate::ast::Expr>>| match args {
+    let args_list = |args: &Option<Vec<Expr>>| match args {
         Some(args) => format!(" args {}", expr::list(args, indent)),
         None => String::new(),
     };

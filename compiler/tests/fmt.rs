@@ -480,6 +480,15 @@ fn strings_are_re_escaped() {
 }
 
 #[test]
+fn interpolated_objects_keep_apart_from_literal_braces() {
+    // `{{` would be a literal brace: a space keeps the object inside the interpolation.
+    assert_formats(
+        "workflow main() { print(\"x{ {\"a\": 1}.a }y\") }\n",
+        "workflow main() {\n    print(\"x{ { \"a\": 1 }.a }y\")\n}\n",
+    );
+}
+
+#[test]
 fn triple_quoted_language_strings_stay_triple_quoted() {
     assert_formats(
         "workflow main() {\n  let s = \"\"\"\n      Hello {name},\n        indented \"quoted\"\n      bye\n      \"\"\"\n  print(s)\n}\n",

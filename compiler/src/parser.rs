@@ -60,6 +60,7 @@ pub fn parse_module(file: &Arc<SourceFile>) -> Result<Module, Vec<Diagnostic>> {
     let mut items = Vec::new();
     let mut comments = Vec::new();
     let mut diagnostics = Vec::new();
+    let item_lines = ItemLines::of(text);
     let mut offset = 0;
     while offset <= text.len() {
         let region = &text[offset..];
@@ -76,12 +77,12 @@ pub fn parse_module(file: &Arc<SourceFile>) -> Result<Module, Vec<Diagnostic>> {
                 break;
             }
             Err(error) => {
-                let syntax_error = errors::describe(file, offset, &error);
+                let syntax_error = errors::describe(file, offset, &error, &item_lines);
                 let failed_at = syntax_error.position;
                 diagnostics.push(syntax_error.diagnostic);
                 // The items before the broken one parse on their own: build them for the
                 // errors only the builder finds (bad escapes, numbers, body counts).
-                let broken_item = item_start_at_or_before(text, offset, failed_at);
+                let broken_item = item_lines.at_or_before(offset, failed_at);
                 if broken_item > offset {
                     if let Ok(pairs) = WeftParser::parse(Rule::file, &text[offset..broken_item]) {
                         build_region(
@@ -127,10 +128,9 @@ fn build_region(
     diagnostics.append(&mut builder.errors);
 }
 
-/// Whether the line starting at `line_start` begins an item at column 0: `task`, `fn`,
-/// `workflow`, `import` or a `///` doc comment. These are the points where parsing resumes
-/// after an error.
-fn starts_item(line: &str) -> bool {
+/// Whether a line begins an item at column 0: `task`, `fn`, `workflow`, `import` or a `///`
+/// doc comment. These are the points where parsing resumes after an error.
+pub(crate) fn starts_item(line: &str) -> bool {
     if line.starts_with("///") {
         return true;
     }
@@ -140,35 +140,37 @@ fn starts_item(line: &str) -> bool {
     })
 }
 
-/// Start offsets of the lines of `text` from `from` on.
-fn line_starts(text: &str, from: usize) -> impl Iterator<Item = usize> + '_ {
-    let first = if from == 0 || text.as_bytes().get(from - 1) == Some(&b'\n') {
-        Some(from)
-    } else {
-        None
-    };
-    first.into_iter().chain(
-        text[from..]
-            .match_indices('\n')
-            .map(move |(i, _)| from + i + 1)
-            .filter(move |&start| start < text.len()),
-    )
+/// The lines of a file that begin an item, outside strings and comments (a Python script
+/// in a `"""…"""` body may well have `import json` at column 0).
+pub(crate) struct ItemLines {
+    starts: Vec<usize>,
 }
 
-/// The start of the item that contains `position`: the last item line at or before it
-/// (or `from` when there is none).
-pub(crate) fn item_start_at_or_before(text: &str, from: usize, position: usize) -> usize {
-    line_starts(text, from)
-        .take_while(|&start| start <= position)
-        .filter(|&start| starts_item(&text[start..]))
-        .last()
-        .unwrap_or(from)
-}
+impl ItemLines {
+    pub(crate) fn of(text: &str) -> ItemLines {
+        ItemLines {
+            starts: errors::item_line_starts(text),
+        }
+    }
 
-/// Where to resume after an error at `position`: the next item line after it. An error
-/// right at the start of an item line (the previous item was not closed) resumes there.
-pub(crate) fn resume_point(text: &str, from: usize, position: usize) -> Option<usize> {
-    line_starts(text, from)
-        .filter(|&start| start > from && start >= position)
-        .find(|&start| starts_item(&text[start..]))
+    /// The start of the item that contains `position`: the last item line in
+    /// `from..=position`, or `from` when there is none.
+    pub(crate) fn at_or_before(&self, from: usize, position: usize) -> usize {
+        let end = self.starts.partition_point(|&start| start <= position);
+        self.starts[..end]
+            .last()
+            .copied()
+            .filter(|&start| start >= from)
+            .unwrap_or(from)
+    }
+
+    /// Where to resume after an error at `position`: the next item line from there on, past
+    /// `from`. An error right at the start of an item line (the item before was not closed)
+    /// resumes at that line.
+    pub(crate) fn resume_at(&self, from: usize, position: usize) -> Option<usize> {
+        let first = self
+            .starts
+            .partition_point(|&start| start < position.max(from + 1));
+        self.starts.get(first).copied()
+    }
 }

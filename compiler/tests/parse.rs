@@ -1025,7 +1025,27 @@ fn an_unclosed_item_does_not_hide_the_next_one() {
     let text = "workflow a() {\n    print(1)\n\nworkflow b() {\n    let = 2\n}\n";
     let errors = parse_errors(text);
     let lines: Vec<usize> = errors.iter().map(|d| d.line_col().0).collect();
-    assert_eq!(lines, [4, 5]);
+    assert_eq!(lines, [1, 5]);
+}
+
+#[test]
+fn item_keywords_inside_strings_are_not_resume_points() {
+    // `import json` at column 0 inside a script is code of the script, not an item: the
+    // error after it is found in `main`, and `other` is still checked.
+    let text = "task t() {\n    script \"python3\" \"\"\"\nimport json\nprint(1)\n\"\"\"\n}\n\nworkflow main() {\n    let = 1\n}\n\nworkflow other() {\n    let = 2\n}\n";
+    let errors = parse_errors(text);
+    let lines: Vec<usize> = errors.iter().map(|d| d.line_col().0).collect();
+    assert_eq!(lines, [9, 13]);
+}
+
+#[test]
+fn an_item_left_open_is_reported_at_its_brace() {
+    let text = "task a() {\n    shell \"x\"\n\nworkflow main() {\n    a()\n}\n\nworkflow b() {\n    let = 1\n}\n";
+    let errors = parse_errors(text);
+    assert_eq!(errors.len(), 2);
+    assert_eq!(errors[0].message, "this `{` is never closed");
+    assert_eq!(errors[0].span.start, text.find('{').unwrap());
+    assert_eq!(errors[1].line_col().0, 9);
 }
 
 #[test]

@@ -136,6 +136,11 @@ syntax_error!(
 );
 
 syntax_error!(
+    item_left_open_before_the_next_one,
+    "task count(text: file) {\n    shell \"wc -w < {{text}}\"\n\nworkflow main() {\n    count(\"a.txt\")\n}\n"
+);
+
+syntax_error!(
     unterminated_string,
     "workflow main() {\n    print(\"hello)\n}\n"
 );

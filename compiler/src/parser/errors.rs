@@ -13,7 +13,7 @@ use std::sync::Arc;
 use pest::error::{ErrorVariant, InputLocation};
 use weft_grammar::Rule;
 
-use super::RESERVED_WORDS;
+use super::{ItemLines, RESERVED_WORDS};
 use crate::ast::Span;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 
@@ -31,6 +31,7 @@ pub(crate) fn describe(
     file: &Arc<SourceFile>,
     base: usize,
     error: &pest::error::Error<Rule>,
+    item_lines: &ItemLines,
 ) -> SyntaxError {
     let text = file.text.as_str();
     let region = &text[base..];
@@ -71,7 +72,7 @@ pub(crate) fn describe(
             // After a string that ends with its line, the next items still parse; after an
             // unclosed triple-quoted string or comment, the rest of the file is inside it.
             let resume_at = match unclosed.kind {
-                Unclosed::String => super::resume_point(text, base, start),
+                Unclosed::String => item_lines.resume_at(base, start),
                 Unclosed::TripleString | Unclosed::Comment => None,
             };
             return SyntaxError {
@@ -82,17 +83,65 @@ pub(crate) fn describe(
         }
     }
 
+    if let Some(unclosed) = unclosed_before_next_item(file, base, position, item_lines) {
+        return unclosed;
+    }
+
     let mut expected = Expectations::from_error(error, relative);
     // Bracket scans start at the broken item: the brackets before it are balanced, and
     // scanning from the start of the file for every error would be quadratic.
-    expected.scan_from = super::item_start_at_or_before(text, base, position);
+    expected.scan_from = item_lines.at_or_before(base, position);
     let found = Found::at(text, position);
     let diagnostic = expected.diagnostic(file, text, position, &found);
     SyntaxError {
         diagnostic,
         position,
-        resume_at: super::resume_point(text, base, position),
+        resume_at: item_lines.resume_at(base, position),
     }
+}
+
+/// An item left open: the error is on (or after the start of) a line that begins a new item
+/// at column 0, and a bracket of the item before it is still open there. Pest can only say
+/// that the new item's keyword is unexpected; the mistake is the missing `}` above.
+fn unclosed_before_next_item(
+    file: &Arc<SourceFile>,
+    base: usize,
+    position: usize,
+    item_lines: &ItemLines,
+) -> Option<SyntaxError> {
+    let text = file.text.as_str();
+    let next_item = item_lines.at_or_before(base, position);
+    if next_item <= base {
+        return None;
+    }
+    let previous_item = item_lines.at_or_before(base, next_item - 1);
+    let open = enclosing_open(text, previous_item, next_item)?;
+    let bracket = open.bracket as char;
+    let closer = match open.bracket {
+        b'(' => ')',
+        b'[' => ']',
+        _ => '}',
+    };
+    let keyword_end = text[next_item..]
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '/'))
+        .map_or(text.len(), |i| next_item + i);
+    let diagnostic = Diagnostic::error(
+        Code::Syntax,
+        file,
+        Span::new(open.position, open.position + 1),
+        format!("this `{bracket}` is never closed"),
+    )
+    .with_label(format!("this `{bracket}` is not closed"))
+    .with_related(
+        Span::new(next_item, keyword_end),
+        "the next item starts here",
+    )
+    .with_help(format!("add `{closer}` before the next item"));
+    Some(SyntaxError {
+        diagnostic,
+        position: open.position,
+        resume_at: Some(next_item),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -992,6 +1041,81 @@ enum CodeEnd {
 }
 
 /// The first string or comment of `text` that is never closed.
+/// Start offsets of the lines that begin an item (`super::starts_item`) outside strings and
+/// comments. After a triple-quoted string or a comment that is never closed, every item line
+/// counts: the user most likely forgot to close it.
+pub(crate) fn item_line_starts(text: &str) -> Vec<usize> {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        text,
+        at: 0,
+        previous: [Seen::Other, Seen::Other],
+        nesting: 0,
+        limit: usize::MAX,
+    };
+    let mut starts = Vec::new();
+    let at_line_start = |at: usize| at == 0 || text.as_bytes()[at - 1] == b'\n';
+    while let Some(c) = scanner.peek(0) {
+        let at = scanner.at;
+        if at_line_start(at) && super::starts_item(&text[at..]) {
+            starts.push(at);
+        }
+        let unclosed = match c {
+            b'/' if scanner.peek(1) == Some(b'/') => {
+                while scanner.peek(0).is_some_and(|c| c != b'\n') {
+                    scanner.at += 1;
+                }
+                None
+            }
+            b'/' if scanner.peek(1) == Some(b'*') => scanner.block_comment().err(),
+            b'"' => {
+                let result = scanner.string();
+                scanner.saw(Seen::String);
+                match result {
+                    // A string that ends with its line: the scan goes on at the line's end.
+                    Err(u) if u.kind == Unclosed::String => {
+                        while scanner.peek(0).is_some_and(|c| c != b'\n') {
+                            scanner.at += 1;
+                        }
+                        None
+                    }
+                    other => other.err(),
+                }
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                while scanner
+                    .peek(0)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+                {
+                    scanner.at += 1;
+                }
+                let word = text[at..scanner.at].to_string();
+                scanner.saw(Seen::Word(word));
+                None
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                scanner.at += 1;
+                None
+            }
+            _ => {
+                scanner.at += 1;
+                scanner.saw(Seen::Other);
+                None
+            }
+        };
+        if let Some(unclosed) = unclosed {
+            let rest = text[unclosed.start..]
+                .match_indices('\n')
+                .map(|(i, _)| unclosed.start + i + 1);
+            starts.extend(
+                rest.filter(|&start| start < text.len() && super::starts_item(&text[start..])),
+            );
+            break;
+        }
+    }
+    starts
+}
+
 /// Only strings and comments that start before `limit` are looked at.
 pub(crate) fn find_unterminated(text: &str, limit: usize) -> Option<Unterminated> {
     let mut scanner = Scanner {
@@ -1190,6 +1314,17 @@ mod tests {
         assert_eq!(unterminated("shell \"awk '{print $1}'\"\n"), None);
         assert_eq!(unterminated("script \"python3\" \"\"\"\n{\n\"\"\"\n"), None);
         assert_eq!(unterminated("x = \"{f(\"}\")}\""), None);
+    }
+
+    #[test]
+    fn item_lines_skip_strings_and_comments() {
+        let text = "task t() {\n    script \"p\" \"\"\"\nimport json\n\"\"\"\n}\n/*\ntask x\n*/\nfn f() {}\n";
+        let fn_line = text.find("fn f").unwrap();
+        assert_eq!(item_line_starts(text), vec![0, fn_line]);
+        // After a string that is never closed, every item line counts.
+        let text = "task t() {\n    shell \"\"\"\n}\nworkflow main() {}\n";
+        let workflow_line = text.find("workflow").unwrap();
+        assert_eq!(item_line_starts(text), vec![0, workflow_line]);
     }
 
     #[test]

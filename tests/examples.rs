@@ -1,0 +1,352 @@
+//! The examples and the documentation: every `examples/*.wf` checks without a single
+//! diagnostic, every ```weft block of README.md and docs/*.md checks without errors, and the
+//! examples run and give the right answers.
+//!
+//! Documentation blocks: a block opened with exactly ```weft is a program that must pass
+//! `weft check` (warnings allowed: a block may show one task without the workflow that uses
+//! it). A block that is deliberately wrong, or needs files the block does not show (an
+//! imported module), is opened with ```weft,ignore and is not checked.
+//!
+//! The examples run in a temporary copy of `examples/`, from its parent, as a user runs them
+//! from the repository's root (`weft run examples/pi.wf`); nothing is written into the
+//! repository.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::Project;
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `examples/*.wf`, sorted.
+fn example_files() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repository().join("examples"))
+        .expect("examples/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".wf"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a directory");
+    for entry in std::fs::read_dir(from).expect("read a directory").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
+/// A project holding a copy of the repository's `examples/` folder.
+fn with_examples() -> Project {
+    let project = Project::new();
+    copy_tree(&repository().join("examples"), &project.path("examples"));
+    project
+}
+
+#[test]
+fn every_example_checks_without_diagnostics() {
+    let project = with_examples();
+    let names = example_files();
+    assert!(names.len() >= 6, "examples: {names:?}");
+    for name in names {
+        let path = format!("examples/{name}");
+        let outcome = project.weft(&["check", "--format", "json", &path]);
+        assert_eq!(
+            (outcome.status, outcome.stdout.as_str()),
+            (Some(0), ""),
+            "{path} has diagnostics:\n{}{}",
+            outcome.stdout,
+            outcome.stderr
+        );
+    }
+}
+
+/// A fenced code block of a Markdown file: its info string, first line and text.
+struct Block {
+    info: String,
+    line: usize,
+    text: String,
+}
+
+fn code_blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, usize, String)> = None;
+    for (index, line) in markdown.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match open.take() {
+            None => {
+                if let Some(info) = trimmed.strip_prefix("```") {
+                    open = Some((info.trim().to_string(), index + 1, String::new()));
+                }
+            }
+            Some((info, start, mut text)) => {
+                if trimmed.starts_with("```") {
+                    blocks.push(Block {
+                        info,
+                        line: start,
+                        text,
+                    });
+                } else {
+                    text.push_str(line);
+                    text.push('\n');
+                    open = Some((info, start, text));
+                }
+            }
+        }
+    }
+    blocks
+}
+
+/// README.md and docs/*.md.
+fn documents() -> Vec<PathBuf> {
+    let mut docs = vec![repository().join("README.md")];
+    if let Ok(entries) = std::fs::read_dir(repository().join("docs")) {
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        found.sort();
+        docs.extend(found);
+    }
+    docs
+}
+
+#[test]
+fn code_blocks_are_found_with_their_info_strings() {
+    let blocks =
+        code_blocks("text\n```weft\na\n```\n\n  ```weft,ignore\nb\n  ```\n```sh\nc\n```\n");
+    let seen: Vec<(&str, usize, &str)> = blocks
+        .iter()
+        .map(|b| (b.info.as_str(), b.line, b.text.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("weft", 2, "a\n"),
+            ("weft,ignore", 6, "b\n"),
+            ("sh", 9, "c\n")
+        ]
+    );
+}
+
+#[test]
+fn every_weft_block_of_the_documentation_checks() {
+    let project = with_examples();
+    let mut checked = 0;
+    for document in documents() {
+        let markdown = std::fs::read_to_string(&document).expect("read the document");
+        let name = document
+            .strip_prefix(repository())
+            .unwrap_or(&document)
+            .display()
+            .to_string();
+        for block in code_blocks(&markdown) {
+            if block.info != "weft" {
+                continue;
+            }
+            project.write("block.wf", &block.text);
+            let outcome = project.weft(&["check", "block.wf"]);
+            assert_eq!(
+                outcome.status,
+                Some(0),
+                "the ```weft block at {name}:{} does not check (mark it ```weft,ignore if that \
+                 is on purpose):\n{}\n{}",
+                block.line,
+                block.text,
+                outcome.stderr
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "README.md shows at least one program");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the examples
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn wordcount_counts_every_word_of_every_file() {
+    let project = with_examples();
+    let outcome = project.weft(&["run", "examples/wordcount.wf"]);
+    outcome.success();
+    let mut files = 0;
+    let mut words = 0;
+    for entry in std::fs::read_dir(project.path("examples/data"))
+        .unwrap()
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "txt") {
+            files += 1;
+            words += std::fs::read_to_string(&path)
+                .unwrap()
+                .split_whitespace()
+                .count();
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(project.exists(&format!("counts/{stem}.count")));
+        }
+    }
+    outcome.expect_stdout(&[&format!("{files} files, {words} words")]);
+}
+
+#[test]
+fn pi_is_estimated_reproducibly() {
+    let project = with_examples();
+    let parallel = project.weft(&["run", "examples/pi.wf"]);
+    parallel.success();
+    let lines = parallel.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("160000 points, "), "{lines:?}");
+    let estimate: f64 = lines[1]
+        .strip_prefix("pi is about ")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!((3.1..3.18).contains(&estimate), "pi is about {estimate}");
+    assert_eq!(project.read("pi.txt"), format!("{estimate}\n"));
+    // Seeded samplers: the same numbers one task at a time, or with other options.
+    let sequential = project.weft(&["run", "examples/pi.wf", "--sequential"]);
+    assert_eq!(sequential.success().stdout, parallel.stdout);
+    let small = project.weft(&["run", "examples/pi.wf", "--samples", "2", "--points", "500"]);
+    assert!(small.success().stdout.starts_with("1000 points, "));
+}
+
+fn read_matrix(path: &Path) -> Vec<Vec<i64>> {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn matmul_multiplies_by_blocks() {
+    let project = with_examples();
+    let a = read_matrix(&project.path("examples/data/matmul/a.json"));
+    let b = read_matrix(&project.path("examples/data/matmul/b.json"));
+    let n = a.len();
+    let expected: Vec<Vec<i64>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| (0..n).map(|k| a[i][k] * b[k][j]).sum())
+                .collect()
+        })
+        .collect();
+    for size in ["1", "2", "4"] {
+        let outcome = project.weft(&["run", "examples/matmul.wf", "--size", size]);
+        outcome.success();
+        assert_eq!(
+            read_matrix(&project.path("product.json")),
+            expected,
+            "size {size}"
+        );
+        let printed: Vec<Vec<i64>> = outcome
+            .lines()
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(printed, expected);
+    }
+    // 2 × 2 blocks of a 4 × 4 matrix: 2 × 2 result blocks of 2 products each.
+    let graph = project.weft(&["graph", "examples/matmul.wf", "--format", "json"]);
+    let graph: serde_json::Value = serde_json::from_str(graph.success().stdout.trim()).unwrap();
+    assert_eq!(graph["nodes"].as_array().unwrap().len(), 8);
+    assert_eq!(graph["edges"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn pipeline_greps_sorts_and_merges() {
+    let project = with_examples();
+    let log = project.read("examples/data/pipeline/service.log");
+    for (pattern, chunks) in [("ERROR", "4"), ("invalid token", "3")] {
+        let mut expected: Vec<&str> = log.lines().filter(|l| l.contains(pattern)).collect();
+        expected.sort_unstable();
+        let outcome = project.weft(&[
+            "run",
+            "examples/pipeline.wf",
+            "--pattern",
+            pattern,
+            "--chunks",
+            chunks,
+        ]);
+        outcome.success();
+        let merged = project.read("matches.log");
+        assert_eq!(merged.lines().collect::<Vec<_>>(), expected, "{pattern}");
+        // Each matching line sits in exactly one chunk: count the chunks that hold one.
+        let chunk_count: usize = chunks.parse().unwrap();
+        let with_match = (0..chunk_count)
+            .filter(|c| {
+                log.lines()
+                    .enumerate()
+                    .any(|(i, l)| (i + 1) % chunk_count == *c && l.contains(pattern))
+            })
+            .count();
+        outcome.expect_stdout(&[&format!(
+            "{} lines hold \"{pattern}\"; {with_match} of {chunks} chunks had some",
+            expected.len()
+        )]);
+    }
+}
+
+#[test]
+fn search_stops_at_the_first_find() {
+    let project = with_examples();
+    project.write("two-cores.yaml", "executor: local\nlocal:\n  cores: 2\n");
+    project
+        .weft(&["run", "examples/search.wf", "--config", "two-cores.yaml"])
+        .success()
+        .expect_stdout(&[
+            "GATTACAGATTACA found at reads-4.txt:23 by `scan`; the rest of group search was \
+             cancelled",
+        ]);
+    // Scans 5 and 6 were waiting for a core when scan 4 found the motif: never started.
+    let started = project.attempt_dirs("scan").len();
+    assert!(started < 6, "{started} scans started");
+    project
+        .weft(&[
+            "run",
+            "examples/search.wf",
+            "--",
+            "--motif",
+            "CCCCCCCCCCCCCCCCCCCCCCCC",
+            "--effort",
+            "0",
+        ])
+        .success()
+        .expect_stdout(&["CCCCCCCCCCCCCCCCCCCCCCCC is in none of the 6 files"]);
+}
+
+#[test]
+fn frequencies_picks_an_implementation_by_the_cores_available() {
+    let mut results = Vec::new();
+    for (cores, implementation) in [(2, "two_cores"), (1, "one_core")] {
+        let project = with_examples();
+        project.write(
+            "machine.yaml",
+            &format!("executor: local\nlocal:\n  cores: {cores}\n"),
+        );
+        let outcome = project.weft(&[
+            "run",
+            "examples/frequencies.wf",
+            "--config",
+            "machine.yaml",
+            "--top",
+            "4",
+        ]);
+        outcome.success();
+        let attempts = project.attempt_dirs("frequencies");
+        assert_eq!(attempts.len(), 1);
+        let log = std::fs::read_to_string(attempts[0].join("stderr.log")).unwrap();
+        assert_eq!(log, format!("implementation: {implementation}\n"));
+        assert_eq!(outcome.stdout, project.read("frequencies.txt") + "\n");
+        results.push(project.read("frequencies.txt"));
+    }
+    assert_eq!(results[0], results[1], "both implementations agree");
+    assert_eq!(results[0], "24 the\n8 and\n5 it\n5 of\n");
+}

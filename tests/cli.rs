@@ -70,7 +70,6 @@ fn weft_flags_mix_with_workflow_options() {
 }
 
 #[test]
-#[ignore = "bug: after `--`, workflow options named like weft's own flags (--jobs, --config, --sequential) are taken by weft (src/commands/run.rs take_weft_flags: clap drops the `--`)"]
 fn after_a_double_dash_every_option_is_the_workflows() {
     Project::with_main(
         r#"
@@ -393,7 +392,6 @@ fn graph_output_file() {
 }
 
 #[test]
-#[ignore = "bug: weft graph does not show task doc comments, which §2 says it shows"]
 fn graph_shows_doc_comments() {
     let project = Project::with_main(MAP_REDUCE);
     for format in ["dot", "mermaid", "json"] {

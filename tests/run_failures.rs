@@ -263,7 +263,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "bug: a body error the planner can reach before running exits 2 and prints nothing, instead of running the body up to it and exiting 1 (§6.2)"]
 fn a_body_error_known_before_running_still_runs_the_body_up_to_it() {
     let source = r#"
 workflow main() {
@@ -657,7 +656,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "bug: an exception raised in a `nowait` group that no `barrier \"NAME\"` waits for is lost: the run exits 0"]
 fn an_exception_of_a_nowait_group_never_waited_for_is_not_lost() {
     let project = Project::with_main(
         r#"
@@ -681,7 +679,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "bug: an uncaught group exception kills the running tasks called before the group, so the files differ from --sequential's (§6.3: tasks outside the group are untouched; §7)"]
 fn an_uncaught_group_exception_leaves_the_tasks_outside_the_group_untouched() {
     let source = r#"
 task raiser() {

@@ -362,7 +362,7 @@ fn an_out_dir_starts_empty_and_replaces_the_users_directory() {
 /// Notes how many entries its directory had when it started, then fills it.
 task fill(d: out dir, n: int) {
     shell """
-        ls -A {{d}} | wc -l | tr -d ' ' > {{d}}/entries-at-start
+        n=$(ls -A {{d}} | wc -l | tr -d ' '); echo "$n" > {{d}}/entries-at-start
         for i in $(seq 1 {{n}}); do echo $i > {{d}}/part$i.txt; done
     """
 }
@@ -855,7 +855,6 @@ fn a_slow_reader_of_a_file_found_on_disk_keeps_seeing_it() {
 }
 
 #[test]
-#[ignore = "bug: a body read() of a version in the store decrements the count of tasks reading the user's path (dispatcher ReadPath calls reader_done although note_read counted nothing), so a newer version replaces a file a running task still reads"]
 fn a_body_read_does_not_let_a_newer_version_replace_a_file_a_task_still_reads() {
     let project = Project::with_main(
         &SLOW_READER_OF_A_FILE_ON_DISK.replace("READ", "print(read(\"input.txt\"))"),
@@ -867,7 +866,6 @@ fn a_body_read_does_not_let_a_newer_version_replace_a_file_a_task_still_reads() 
 }
 
 #[test]
-#[ignore = "bug: glob() does not wait for a task writing an `out dir` whose files match the pattern (body.rs glob matches only data paths, not the directories that contain matches)"]
 fn glob_waits_for_a_task_filling_the_directory_it_looks_into() {
     let project = Project::with_main(
         r#"

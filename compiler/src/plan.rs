@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -23,6 +24,8 @@ pub struct PlanNode {
     pub id: TaskId,
     pub task: String,
     pub module: ModuleId,
+    /// The task's doc comment.
+    pub doc: Option<Arc<str>>,
     pub line: usize,
     /// The innermost group the call is in.
     pub group: Option<String>,
@@ -66,6 +69,8 @@ struct Planner<'a, 'c> {
     groups: Vec<String>,
     plan: Plan,
     edges_seen: std::collections::HashSet<(TaskId, TaskId)>,
+    /// Doc comments shared by every node of a task.
+    docs: HashMap<*const crate::ast::Task, Option<Arc<str>>>,
     check: &'a mut CallCheck<'c>,
 }
 
@@ -149,10 +154,16 @@ impl Backend for Planner<'_, '_> {
         for f in produced {
             self.producers.insert(f, id);
         }
+        let doc = self
+            .docs
+            .entry(call.task as *const _)
+            .or_insert_with(|| call.task.doc.as_deref().map(Arc::from))
+            .clone();
         self.plan.nodes.push(PlanNode {
             id,
             task: call.task.name.name.clone(),
             module: call.module,
+            doc,
             line: call.site.line(),
             group: self.groups.last().cloned(),
             groups: self.groups.clone(),
@@ -293,6 +304,7 @@ pub fn plan_workflow(
         groups: Vec::new(),
         plan: Plan::default(),
         edges_seen: Default::default(),
+        docs: HashMap::new(),
         check,
     };
     let mut evaluator = Evaluator::new(program, planner);
@@ -307,7 +319,15 @@ pub fn plan_workflow(
                 reason,
             });
         }
-        Err(Interrupt::Error(diagnostic)) => return Err(diagnostic),
+        Err(Interrupt::Error(diagnostic)) => {
+            // Reported by the run when the body gets there (§6.2): the plan ends here.
+            let (line, _) = diagnostic.line_col();
+            plan.sync = Some(SyncPoint {
+                line,
+                file: diagnostic.file.path.clone(),
+                reason: diagnostic.message.clone(),
+            });
+        }
     }
     Ok(plan)
 }
@@ -321,6 +341,7 @@ impl Plan {
                 "task": n.task,
                 "group": n.group,
                 "line": n.line,
+                "doc": n.doc.as_deref(),
             })).collect::<Vec<_>>(),
             "edges": self.edges.iter().map(|e| serde_json::json!({
                 "from": e.from,
@@ -432,9 +453,15 @@ impl GroupTree {
     ) {
         let indent = "    ".repeat(depth);
         for id in &self.nodes {
+            let node = &nodes[*id as usize];
+            let tooltip = node
+                .doc
+                .as_deref()
+                .map(|d| format!(", tooltip={}", dot_quote(d)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "{indent}n{id} [label={}];\n",
-                dot_quote(&label(&nodes[*id as usize]))
+                "{indent}n{id} [label={}{tooltip}];\n",
+                dot_quote(&label(node))
             ));
         }
         for (name, child) in &self.children {
@@ -463,6 +490,13 @@ impl GroupTree {
                 "{indent}n{id}[\"{} (line {})\"]\n",
                 n.task, n.line
             ));
+            if let Some(doc) = &n.doc {
+                // Mermaid shows a tooltip for a node through `click`.
+                out.push_str(&format!(
+                    "{indent}click n{id} callback \"{}\"\n",
+                    doc.replace('"', "#quot;").replace('\n', " ")
+                ));
+            }
         }
         for (name, child) in &self.children {
             *counter += 1;

@@ -272,10 +272,12 @@ impl Backend for RuntimeBackend {
     fn glob(&mut self, pattern: &str, site: &Site) -> Result<Vec<String>, Interrupt> {
         let matcher = glob::Pattern::new(&normalise(&self.base, pattern).to_string_lossy())
             .map_err(|e| site.error(format!("bad glob pattern `{pattern}`: {e}")))?;
+        let pattern_path = normalise(&self.base, pattern);
+        // Writers of matching paths, and of directories the matches may be inside.
         let writers: Vec<u64> = self
             .tracker
             .data()
-            .filter(|(_, p)| matcher.matches_path(p))
+            .filter(|(_, p)| matcher.matches_path(p) || pattern_path.starts_with(p))
             .flat_map(|(d, _)| self.tracker.producers(d).to_vec())
             .collect();
         if !writers.is_empty() {

@@ -65,6 +65,7 @@ pub enum Finished {
 #[derive(Default)]
 struct Group {
     name: String,
+    body: BodyId,
     unfinished: usize,
     tasks: Vec<TaskId>,
     exception: Option<Exception>,
@@ -236,9 +237,11 @@ impl Dispatcher {
                 version,
                 reply,
             } => {
-                self.versions.note_read(key, &user_path, false, version);
-                // Not a task: take back the count `note_read` made for a user-path version.
-                let _ = self.versions.reader_done(key);
+                // Registers the file; not a task, so any count of a user-path reader it made
+                // is taken back at once.
+                if self.versions.note_read(key, &user_path, false, version) {
+                    let _ = self.versions.reader_done(key);
+                }
                 self.read_waiters.push((key, version, reply));
                 self.wake_read_waiters();
             }
@@ -272,7 +275,7 @@ impl Dispatcher {
                 if self.aborting {
                     let _ = reply.send(Err(WaitError::Aborted));
                 } else if b.unfinished == 0 {
-                    let _ = reply.send(Ok(std::mem::take(&mut b.deferred)));
+                    let _ = reply.send(Ok(self.take_exceptions(body)));
                 } else {
                     b.waiters.push(reply);
                 }
@@ -334,6 +337,7 @@ impl Dispatcher {
         for (group, name) in &sub.groups {
             let g = self.groups.entry(*group).or_default();
             g.name = name.clone();
+            g.body = sub.body;
             g.unfinished += 1;
             g.tasks.push(id);
         }
@@ -1016,28 +1020,22 @@ impl Dispatcher {
         for (group, _) in groups {
             if let Some(g) = self.groups.get_mut(&group) {
                 g.unfinished -= 1;
-                if g.unfinished == 0 {
+                if g.unfinished == 0 && !g.waiters.is_empty() {
+                    // Raised where the group is waited for; kept for a later barrier if not.
                     let exception = g.exception.take();
                     for waiter in g.waiters.drain(..) {
                         let _ = waiter.send(Ok(exception.clone()));
-                    }
-                    if exception.is_some() && g.waiters.is_empty() {
-                        g.exception = exception;
                     }
                 }
             }
         }
         if let Some(b) = self.bodies.get_mut(&body) {
             b.unfinished -= 1;
-            if b.unfinished == 0 {
-                let deferred = std::mem::take(&mut b.deferred);
+            if b.unfinished == 0 && !b.waiters.is_empty() {
                 let waiters: Vec<_> = b.waiters.drain(..).collect();
-                if waiters.is_empty() {
-                    b.deferred = deferred;
-                } else {
-                    for waiter in waiters {
-                        let _ = waiter.send(Ok(deferred.clone()));
-                    }
+                let exceptions = self.take_exceptions(body);
+                for waiter in waiters {
+                    let _ = waiter.send(Ok(exceptions.clone()));
                 }
             }
         }
@@ -1063,6 +1061,25 @@ impl Dispatcher {
         self.wake_task_waiters();
         self.wake_read_waiters();
         self.run_deletes();
+    }
+
+    /// The exceptions a plain barrier or the end of a body raises: those of tasks outside
+    /// any group, then those of `nowait` groups nobody waited for (§6.3).
+    fn take_exceptions(&mut self, body: BodyId) -> Vec<Exception> {
+        let mut exceptions = self
+            .bodies
+            .get_mut(&body)
+            .map(|b| std::mem::take(&mut b.deferred))
+            .unwrap_or_default();
+        let mut unclaimed: Vec<(GroupId, Exception)> = self
+            .groups
+            .iter_mut()
+            .filter(|(_, g)| g.body == body && g.waiters.is_empty())
+            .filter_map(|(id, g)| g.exception.take().map(|e| (*id, e)))
+            .collect();
+        unclaimed.sort_by_key(|(id, _)| *id);
+        exceptions.extend(unclaimed.into_iter().map(|(_, e)| e));
+        exceptions
     }
 
     fn task_ended(&self, id: &TaskId) -> bool {

@@ -108,7 +108,7 @@ pub fn run(request: RunRequest) -> RunEnd {
             main_output,
             run_dir,
         );
-        let abort = !matches!(end, BodyEnd::Finished);
+        let abort = !matches!(end, BodyEnd::Finished | BodyEnd::Uncaught(_));
         let _ = main_tx.send(Request::Shutdown { abort });
         end
     });
@@ -176,7 +176,11 @@ fn run_body(
             },
             Err(_) => BodyEnd::Aborted,
         },
-        Err(Interrupt::Exception(e)) => BodyEnd::Uncaught(e),
+        Err(Interrupt::Exception(e)) => {
+            // As in a sequential run, the tasks called before the exception run to their end.
+            let _ = evaluator.backend.wait_all(&end_site);
+            BodyEnd::Uncaught(e)
+        }
         Err(Interrupt::Error(d)) => BodyEnd::Error(d),
         Err(Interrupt::Stop(Stop::Aborted | Stop::Sync { .. })) => BodyEnd::Aborted,
     }

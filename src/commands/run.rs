@@ -74,18 +74,17 @@ pub fn run(mut args: RunArgs) -> i32 {
 /// weft's own flags written among the workflow options (`weft run f.wf --n 3 --sequential`)
 /// are weft's, unless the workflow has an option of that name.
 fn take_weft_flags(args: &mut RunArgs) {
+    // clap drops the `--`; everything after it in the real command line is the workflow's.
+    let argv: Vec<String> = std::env::args().collect();
+    let after_separator = argv
+        .iter()
+        .position(|a| a == "--")
+        .map_or(0, |i| argv.len() - i - 1);
+    let mut options = std::mem::take(&mut args.options);
+    let protected = options.split_off(options.len().saturating_sub(after_separator));
     let mut rest = Vec::new();
-    let mut options = std::mem::take(&mut args.options).into_iter().peekable();
-    let mut after_separator = false;
+    let mut options = options.into_iter();
     while let Some(option) = options.next() {
-        if option == "--" {
-            after_separator = true;
-            continue;
-        }
-        if after_separator {
-            rest.push(option);
-            continue;
-        }
         match option.as_str() {
             "--sequential" => args.sequential = true,
             "-j" | "--jobs" => args.jobs = options.next().and_then(|n| n.parse().ok()),
@@ -94,6 +93,7 @@ fn take_weft_flags(args: &mut RunArgs) {
             _ => rest.push(option),
         }
     }
+    rest.extend(protected);
     args.options = rest;
 }
 

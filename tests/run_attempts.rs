@@ -6,7 +6,6 @@ mod common;
 use common::Project;
 
 #[test]
-#[ignore = "bug: a retried attempt of an `inout` task starts from the file the failed attempt changed, not from the version it reads (versions.rs prepare_write prepares a version once per task, not per attempt)"]
 fn a_retried_inout_attempt_starts_from_the_version_it_reads() {
     let project = Project::with_main(
         r#"
@@ -28,7 +27,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "bug: a retried attempt of a task finds the `out` file the failed attempt half wrote (versions.rs prepare_write prepares a version once per task, not per attempt)"]
 fn a_retried_attempt_does_not_see_what_the_failed_one_wrote() {
     let project = Project::with_main(
         r#"
@@ -51,7 +49,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "bug: with `workdir`, file arguments are still handed relative to the run's directory, so the task cannot find them (dispatcher.rs shown_path)"]
 fn file_arguments_work_from_a_tasks_workdir() {
     let project = Project::with_main(
         r#"
@@ -130,7 +127,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "gap: a task that succeeds without writing an `out` file leaves the user's old file in place but hands its successors a path that does not exist; failing the task, as for an unwritten `out json` (§4.4), would be consistent"]
 fn a_task_that_does_not_write_its_out_file_fails_naming_it() {
     let project = Project::with_main(
         r#"

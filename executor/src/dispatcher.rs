@@ -259,6 +259,7 @@ impl Dispatcher {
                 self.versions.body_deleted(key, &user_path, version);
                 self.deletes.push((key, user_path, version, after));
                 self.run_deletes();
+                self.wake_task_waiters();
             }
             Request::WaitGroup { group, reply } => {
                 let g = self.groups.entry(group).or_default();
@@ -322,14 +323,20 @@ impl Dispatcher {
             let r = &access.resolved;
             if let Some(w) = r.writes {
                 // A run's shared version is noted by each member: each must end for it.
-                self.versions
-                    .note_write(access.key, &access.user_path, access.is_dir, w);
+                self.versions.note_write(
+                    access.key,
+                    &access.user_path,
+                    access.is_dir,
+                    w,
+                    r.run.is_some(),
+                );
             }
+            // Every task reading a version that lives at the user's path (`inout` and runs
+            // too, which copy it) holds back newer versions from that path until it ends.
             let at_user = match r.reads {
-                Some(v) if r.writes.is_none() => {
-                    self.versions
-                        .note_read(access.key, &access.user_path, access.is_dir, v)
-                }
+                Some(v) => self
+                    .versions
+                    .note_read(access.key, &access.user_path, access.is_dir, v),
                 _ => false,
             };
             user_reads.push(at_user);
@@ -613,7 +620,13 @@ impl Dispatcher {
                     .read_path(access.key, r.reads.unwrap_or(0))
                     .unwrap_or_else(|| access.user_path.clone()),
             };
-            paths[access.param].push(self.shown_path(&path));
+            // Relative to the run's directory, unless the task runs elsewhere (`workdir`).
+            let shown = if settings.workdir.is_some() {
+                path.to_string_lossy().into_owned()
+            } else {
+                self.shown_path(&path)
+            };
+            paths[access.param].push(shown);
         }
         let sub = &self.tasks[&id].sub;
         for (index, param) in sub.task.params.iter().enumerate() {
@@ -795,16 +808,39 @@ impl Dispatcher {
             return;
         }
         match outcome {
-            AttemptOutcome::Succeeded { returned, out_json } => {
-                self.store_results(id, returned, out_json);
-                self.end_task(id, Status::Done);
-            }
+            AttemptOutcome::Succeeded { returned, out_json } => match self.unwritten_out(id) {
+                Some(message) => self.failed(id, message, &dir),
+                None => {
+                    self.store_results(id, returned, out_json);
+                    self.end_task(id, Status::Done);
+                }
+            },
             AttemptOutcome::Raised { message } => {
                 self.raise(id, message);
             }
             AttemptOutcome::Cancelled => self.end_task(id, Status::Cancelled),
             AttemptOutcome::Failed { message } => self.failed(id, message, &dir),
         }
+    }
+
+    /// An `out file` the attempt did not write fails it, as an unwritten `out json` does
+    /// (§4.4): its successors would otherwise be handed a path that does not exist.
+    fn unwritten_out(&self, id: TaskId) -> Option<String> {
+        let state = &self.tasks[&id];
+        state.sub.files.iter().find_map(|access| {
+            let r = &access.resolved;
+            if r.direction != Direction::Out || access.is_dir {
+                return None;
+            }
+            let path = self.versions.read_path(access.key, r.writes?)?;
+            (!path.exists()).then(|| {
+                format!(
+                    "the task did not write its out file `{}` ({})",
+                    state.sub.task.params[access.param].name,
+                    access.user_path.display()
+                )
+            })
+        })
     }
 
     fn store_results(
@@ -1058,9 +1094,10 @@ impl Dispatcher {
                 }
             }
         }
+        // Removals first: a body `write` waits for a pending removal of its path.
+        self.run_deletes();
         self.wake_task_waiters();
         self.wake_read_waiters();
-        self.run_deletes();
     }
 
     /// The exceptions a plain barrier or the end of a body raises: those of tasks outside

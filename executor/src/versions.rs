@@ -29,8 +29,11 @@ struct Version {
     /// Producers still to finish.
     remaining: usize,
     failed: bool,
-    /// For versions that start as a copy of the previous one (`inout`, runs): done once.
+    /// For a run's shared version: prepared once, by its first member to start.
     prepared: bool,
+    /// A `concurrent`/`commutative` run's version: members change it in place, one after
+    /// another, so the user's path gets copies of it, never a link to it.
+    shared: bool,
 }
 
 #[derive(Debug)]
@@ -104,7 +107,14 @@ impl Versions {
     }
 
     /// A task that will produce `version` was submitted.
-    pub fn note_write(&mut self, key: FileKey, user_path: &Path, is_dir: bool, version: u32) {
+    pub fn note_write(
+        &mut self,
+        key: FileKey,
+        user_path: &Path,
+        is_dir: bool,
+        version: u32,
+        shared: bool,
+    ) {
         let path = self.store_path(key, version, user_path);
         let state = self.state(key, user_path, is_dir);
         let entry = state.versions.entry(version).or_insert(Version {
@@ -112,6 +122,7 @@ impl Versions {
             remaining: 0,
             failed: false,
             prepared: false,
+            shared,
         });
         entry.remaining += 1;
     }
@@ -156,7 +167,9 @@ impl Versions {
         let Location::Store(path) = v.location.clone() else {
             unreachable!("task versions live in the store")
         };
-        if v.prepared {
+        // Each attempt of an `out`/`inout` writer starts afresh; a run's members share
+        // what the first one prepared.
+        if v.shared && v.prepared {
             return Ok(path);
         }
         v.prepared = true;
@@ -184,7 +197,7 @@ impl Versions {
         if !ok {
             v.failed = true;
         }
-        if v.remaining == 0 && !v.failed && version > state.published {
+        if v.remaining == 0 && !v.failed && version >= state.published {
             state.pending = Some(state.pending.map_or(version, |p| p.max(version)));
             self.publish_if_free(key)?;
         }
@@ -207,18 +220,20 @@ impl Versions {
         let Some(version) = state.pending.take() else {
             return Ok(());
         };
-        if version <= state.published {
+        // The same version again: a run's version that late members changed.
+        if version < state.published {
             return Ok(());
         }
         if let Some(Version {
             location: Location::Store(path),
+            shared,
             ..
         }) = state.versions.get(&version)
         {
             // A version a failed task should have written but did not (an ignored
             // failure): nothing to publish, the empty file is made by the caller.
             if path.exists() {
-                replace_atomically(path, &state.user_path)?;
+                replace_atomically(path, &state.user_path, !shared)?;
             }
         }
         state.published = version;
@@ -235,6 +250,7 @@ impl Versions {
                 remaining: 0,
                 failed: false,
                 prepared: true,
+                shared: false,
             },
         );
         state.published = version;
@@ -243,7 +259,21 @@ impl Versions {
 
     /// The body deleted the path (as `version`): nothing older may be published any more.
     pub fn body_deleted(&mut self, key: FileKey, user_path: &Path, version: u32) {
+        // The deleted version lives nowhere: a store path that never exists, so a task
+        // reading it (or an `inout` starting from it) finds no file, even while the removal
+        // of the user's path waits for earlier tasks.
+        let nowhere = self.store_path(key, version, user_path);
         let state = self.state(key, user_path, false);
+        state.versions.insert(
+            version,
+            Version {
+                location: Location::Store(nowhere),
+                remaining: 0,
+                failed: false,
+                prepared: true,
+                shared: false,
+            },
+        );
         state.published = state.published.max(version);
         state.pending = None;
     }
@@ -303,9 +333,9 @@ pub fn copy_any(from: &Path, to: &Path) -> io::Result<()> {
 }
 
 /// Puts a copy of `from` at `to` through a temporary sibling and a rename: whoever looks at
-/// `to` sees the old content or the new, never a part. Files are hard-linked when possible
-/// (versions are never changed once final), directories copied.
-pub fn replace_atomically(from: &Path, to: &Path) -> io::Result<()> {
+/// `to` sees the old content or the new, never a part. Files are hard-linked when allowed and
+/// possible (a task's version never changes once final), otherwise copied, as directories are.
+pub fn replace_atomically(from: &Path, to: &Path, may_link: bool) -> io::Result<()> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent)?;
     }
@@ -325,7 +355,7 @@ pub fn replace_atomically(from: &Path, to: &Path) -> io::Result<()> {
             std::fs::rename(&tmp, to)?;
             return remove_any(&old);
         }
-    } else if std::fs::hard_link(from, &tmp).is_err() {
+    } else if !may_link || std::fs::hard_link(from, &tmp).is_err() {
         std::fs::copy(from, &tmp)?;
     }
     if to.is_dir() {

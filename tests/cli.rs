@@ -31,9 +31,22 @@ workflow main(
 #[test]
 fn workflow_options_after_a_double_dash() {
     Project::with_main(GREETER)
-        .run(&["--", "--name", "weft", "--n", "2", "--ratio", "2", "--tags", r#"["a","b"]"#])
+        .run(&[
+            "--",
+            "--name",
+            "weft",
+            "--n",
+            "2",
+            "--ratio",
+            "2",
+            "--tags",
+            r#"["a","b"]"#,
+        ])
         .success()
-        .expect_stdout(&[r#"hello weft 0 2.0 ["a","b"]"#, r#"hello weft 1 2.0 ["a","b"]"#]);
+        .expect_stdout(&[
+            r#"hello weft 0 2.0 ["a","b"]"#,
+            r#"hello weft 1 2.0 ["a","b"]"#,
+        ]);
 }
 
 #[test]
@@ -347,7 +360,10 @@ fn graph_json_has_one_node_per_call_and_one_edge_per_dependency() {
     let bigger = graph_json(&project, &["--", "--n", "6"]);
     assert_eq!(bigger["nodes"].as_array().unwrap().len(), 9);
     assert_eq!(bigger["edges"].as_array().unwrap().len(), 8);
-    assert!(!project.exists(".weft") && !project.exists("total.txt"), "graph runs nothing");
+    assert!(
+        !project.exists(".weft") && !project.exists("total.txt"),
+        "graph runs nothing"
+    );
 }
 
 #[test]

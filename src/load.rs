@@ -1,6 +1,5 @@
 //! Loading and checking a program, and reporting diagnostics, as every command does.
 
-use std::io::IsTerminal;
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -11,27 +10,9 @@ use weft_compiler::diagnostic::{Diagnostic, Severity};
 use weft_compiler::program::Program;
 use weft_compiler::value::Value;
 
-/// Whether stderr gets colour: a terminal, and NO_COLOR unset.
-pub fn colour() -> bool {
-    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
-}
-
 /// Prints diagnostics to standard error as miette renders them.
 pub fn report(diagnostics: &[Diagnostic]) {
-    let theme = if colour() {
-        miette::GraphicalTheme::unicode()
-    } else {
-        miette::GraphicalTheme::unicode_nocolor()
-    };
-    let handler = miette::GraphicalReportHandler::new_themed(theme);
-    for diagnostic in diagnostics {
-        let mut out = String::new();
-        if handler.render_report(&mut out, diagnostic).is_ok() {
-            eprintln!("{out}");
-        } else {
-            eprintln!("{}: {}", diagnostic.code, diagnostic.message);
-        }
-    }
+    weft_compiler::diagnostic::eprint_all(diagnostics);
 }
 
 /// Loads a program and analyses it: the program, and every diagnostic found.

@@ -244,12 +244,34 @@ impl miette::Diagnostic for Diagnostic {
 /// Renders diagnostics as miette does on a terminal, without colour: the form used by
 /// `weft check` when colour is off, and by the snapshot tests.
 pub fn render_plain(diagnostic: &Diagnostic) -> String {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(100);
+    render(diagnostic, false)
+}
+
+/// Renders a diagnostic as miette does, with or without colour.
+pub fn render(diagnostic: &Diagnostic, colour: bool) -> String {
+    let theme = if colour {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
     let mut out = String::new();
     handler
         .render_report(&mut out, diagnostic)
         .expect("rendering into a String cannot fail");
     out
+}
+
+/// Whether standard error gets colour: a terminal, and `NO_COLOR` unset.
+pub fn stderr_colour() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// Prints diagnostics on standard error, coloured when that is a terminal.
+pub fn eprint_all(diagnostics: &[Diagnostic]) {
+    let colour = stderr_colour();
+    for diagnostic in diagnostics {
+        eprintln!("{}", render(diagnostic, colour));
+    }
 }

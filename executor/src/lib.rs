@@ -13,7 +13,6 @@ pub mod dispatcher;
 pub mod preflight;
 pub mod process;
 pub mod protocol;
-pub mod report;
 pub mod resources;
 pub mod returns;
 pub mod runtime;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use indexmap::IndexMap;
 use tokio::sync::mpsc;
 use weft_compiler::config::Config;
+use weft_compiler::diagnostic::eprint_all;
 use weft_compiler::eval::{Evaluator, Interrupt, Site, Stop};
 use weft_compiler::program::Program;
 use weft_compiler::value::Value;
@@ -129,7 +130,7 @@ pub fn run(request: RunRequest) -> RunEnd {
             RunEnd::UncaughtException
         }
         BodyEnd::Error(d) => {
-            crate::report::diagnostic(d);
+            eprint_all(std::slice::from_ref(d));
             RunEnd::TaskFailed
         }
         BodyEnd::Aborted => RunEnd::TaskFailed,
@@ -198,9 +199,7 @@ fn spawn_nested(
     std::thread::spawn(move || {
         let outcome = match Program::load(&nested.file) {
             Err(diagnostics) => {
-                for d in &diagnostics {
-                    crate::report::diagnostic(d);
-                }
+                eprint_all(&diagnostics);
                 AttemptOutcome::Failed {
                     message: format!(
                         "the nested workflow {} does not check",
@@ -229,7 +228,7 @@ fn spawn_nested(
                     },
                     BodyEnd::Uncaught(e) => AttemptOutcome::Raised { message: e.message },
                     BodyEnd::Error(d) => {
-                        crate::report::diagnostic(&d);
+                        eprint_all(std::slice::from_ref(&d));
                         AttemptOutcome::Failed {
                             message: format!("the nested workflow failed: {}", d.message),
                         }

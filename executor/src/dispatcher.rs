@@ -14,7 +14,7 @@ use weft_compiler::deps::{RunId, TaskId};
 use weft_compiler::eval::{eval_pure, Exception, Interrupt};
 use weft_compiler::value::{FutureId, Value};
 
-use crate::attempt::{log_tail, run_attempt, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo};
+use crate::attempt::{log_tail, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo};
 use crate::directives::{self, Policy, Settings};
 use crate::protocol::{BodyId, GroupId, Request, Submission, WaitError};
 use crate::resources::{Pool, Reservation};
@@ -97,6 +97,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     pub sequential: bool,
     pub containers: Option<weft_compiler::config::ContainersConfig>,
+    /// How attempts reach the resources (§8.1 `executor`).
+    pub launcher: std::sync::Arc<dyn crate::launch::Launcher>,
 }
 
 pub struct Dispatcher {
@@ -583,13 +585,16 @@ impl Dispatcher {
         state.reservations = reservations;
         state.cancel = Some(cancel.clone());
         let tx = self.finished_tx.clone();
+        let resources = self.tasks[&id]
+            .reservations
+            .iter()
+            .map(|r| self.pool.spec(r.resource).clone())
+            .collect();
+        let dir = spec.attempt_dir.clone();
+        let running = self.options.launcher.launch(*spec, resources, cancel);
         tokio::spawn(async move {
-            let outcome = run_attempt(&spec, cancel).await;
-            let _ = tx.send(Finished::Attempt {
-                id,
-                outcome,
-                dir: spec.attempt_dir.clone(),
-            });
+            let outcome = running.await;
+            let _ = tx.send(Finished::Attempt { id, outcome, dir });
         });
     }
 

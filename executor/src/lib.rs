@@ -10,6 +10,7 @@ pub mod body;
 pub mod command;
 pub mod directives;
 pub mod dispatcher;
+pub mod launch;
 pub mod preflight;
 pub mod process;
 pub mod protocol;

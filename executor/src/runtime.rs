@@ -74,6 +74,7 @@ pub fn run(request: RunRequest) -> RunEnd {
         jobs: request.jobs,
         sequential: request.sequential,
         containers: request.config.containers.clone(),
+        launcher: Arc::new(crate::launch::Local),
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let ids = Arc::new(Ids::default());

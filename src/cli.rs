@@ -1,14 +1,36 @@
 //! The command line's shape (clap).
+//!
+//! Every subcommand's help reads like cargo's: a one-line summary for `-h`, a longer
+//! description for `--help`, and examples at the end. The examples live in one table
+//! (`examples`) that both the help and the man page (`weft man`) print.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::styling::{AnsiColor, Effects, Style, Styles};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+
+/// Cargo's colours: green headers, cyan literals. clap drops them when NO_COLOR is set or
+/// the output is not a terminal.
+const STYLES: Styles = Styles::styled()
+    .header(AnsiColor::Green.on_default().effects(Effects::BOLD))
+    .usage(AnsiColor::Green.on_default().effects(Effects::BOLD))
+    .literal(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+    .placeholder(AnsiColor::Cyan.on_default())
+    .error(AnsiColor::Red.on_default().effects(Effects::BOLD))
+    .valid(AnsiColor::Cyan.on_default().effects(Effects::BOLD))
+    .invalid(AnsiColor::Yellow.on_default().effects(Effects::BOLD));
 
 #[derive(Parser)]
 #[command(
     name = "weft",
     version,
     about = "Sequential workflows, parallel runs: tasks, files and futures in one language",
+    long_about = "Sequential workflows, parallel runs: tasks, files and futures in one language.\n\n\
+                  A weft program (a .wf file) is sequential code that calls tasks: commands, \
+                  shell templates, scripts. weft finds the data dependencies between the calls \
+                  and runs the tasks in parallel, with the result a one-by-one run would give.",
+    after_help = examples_help("weft"),
+    styles = STYLES,
     propagate_version = true
 )]
 pub struct Cli {
@@ -19,15 +41,73 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Parse and analyse workflow files; run nothing
+    ///
+    /// Reports every mistake found before running (syntax, names, types, arguments,
+    /// directions, constraints, imports, configuration) with its code, file, line and a help
+    /// line, and the warnings (unused names, loops that wait for their own tasks). Exits 2 when
+    /// there is an error, 0 otherwise.
+    #[command(after_help = examples_help("check"))]
     Check(CheckArgs),
     /// Format workflow files in the canonical style
+    ///
+    /// Rewrites each file in place (through a temporary file, so an interrupted run never
+    /// leaves half a file). Comments and doc comments are kept.
+    #[command(after_help = examples_help("fmt"))]
     Fmt(FmtArgs),
     /// Print the task graph that can be known before running
+    ///
+    /// One node per task call the planner can see without running anything, one edge per
+    /// dependency between two of them; groups are drawn as clusters. Calls that depend on the
+    /// value of a task (inside `if` on a future, say) only appear once the run gets there.
+    #[command(after_help = examples_help("graph"))]
     Graph(GraphArgs),
     /// Run a workflow
+    ///
+    /// Runs the workflow `main` of FILE (or the only workflow, or the one given by
+    /// --workflow). Only `print` writes to standard output; progress, failures and the summary
+    /// go to standard error. Everything weft keeps for itself (file versions, each attempt's
+    /// logs) lives under .weft/ in the current directory.
+    ///
+    /// `weft run FILE --help` lists the options of FILE's workflow.
+    ///
+    /// Exit status: 0 success, 1 a task failed, 2 the program or the command line is wrong
+    /// (nothing ran), 3 an uncaught workflow exception, 130 interrupted.
+    #[command(after_help = examples_help("run"))]
     Run(RunArgs),
     /// The configuration file
+    ///
+    /// A workflow's configuration is weft.yaml beside it (or the file given by --config): the
+    /// executor and the resources of the machines that run tasks.
+    #[command(after_help = examples_help("config"))]
     Config(ConfigArgs),
+    /// Write a starter workflow, its data and a weft.yaml into a folder
+    ///
+    /// Writes DIR/main.wf (a documented task and workflow that run as they are), a few text
+    /// files under DIR/data/ for it to read, DIR/weft.yaml, and DIR/.gitignore (unless one
+    /// exists). DIR is created when missing. Nothing is overwritten: when any of these files
+    /// exists, weft init writes nothing and exits 2.
+    #[command(after_help = examples_help("init"))]
+    Init(InitArgs),
+    /// Show the tasks, fns and workflows of a module with their doc comments
+    ///
+    /// TARGET is a standard module (`std.fs`), a workflow file (`main.wf`) or `builtins`.
+    /// Without TARGET, lists the standard modules. Each task, fn and workflow is shown with
+    /// its signature (directions, types, defaults) and its `///` doc comments; NAME shows only
+    /// that one.
+    #[command(after_help = examples_help("doc"))]
+    Doc(DocArgs),
+    /// Print a shell completion script
+    ///
+    /// The script completes weft's subcommands and options; load it in your shell's startup
+    /// file (see the examples).
+    #[command(after_help = examples_help("completions"))]
+    Completions(CompletionsArgs),
+    /// Print weft's manual page (roff)
+    ///
+    /// Prints weft(1), or the page of one subcommand. With --dir, writes weft.1 and one page per
+    /// subcommand (weft-run.1, …) into that folder, for packagers.
+    #[command(after_help = examples_help("man"))]
+    Man(ManArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -44,7 +124,7 @@ pub enum Deny {
 #[derive(Args)]
 pub struct CheckArgs {
     /// The .wf files to check
-    #[arg(required = true)]
+    #[arg(required = true, value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// How to print diagnostics: rendered for people, or one JSON object per line
     #[arg(long, value_enum, default_value = "human")]
@@ -53,14 +133,14 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub deny: Option<Deny>,
     /// The configuration file (default: weft.yaml beside each workflow)
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 }
 
 #[derive(Args)]
 pub struct FmtArgs {
     /// The .wf files to format in place
-    #[arg(required = true)]
+    #[arg(required = true, value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// Change nothing; exit 1 and name the files that would change
     #[arg(long)]
@@ -77,17 +157,19 @@ pub enum GraphFormat {
 #[derive(Args)]
 pub struct GraphArgs {
     /// The workflow file
+    #[arg(value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
+    /// Graphviz dot, a Mermaid flowchart, or JSON (`{"nodes": […], "edges": […]}`)
     #[arg(long, value_enum, default_value = "dot")]
     pub format: GraphFormat,
     /// Write the graph here instead of standard output
-    #[arg(short, long)]
+    #[arg(short, long, value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
     /// The workflow to plan (default: `main`, or the only one)
     #[arg(long)]
     pub workflow: Option<String>,
     /// The configuration file (default: weft.yaml beside the workflow)
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
     /// Workflow options, as for `weft run`
     #[arg(last = true)]
@@ -97,9 +179,10 @@ pub struct GraphArgs {
 #[derive(Args)]
 pub struct RunArgs {
     /// The workflow file
+    #[arg(value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
     /// The configuration file (default: weft.yaml beside the workflow)
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
     /// The workflow to run (default: `main`, or the only one)
     #[arg(long)]
@@ -125,4 +208,219 @@ pub struct ConfigArgs {
 pub enum ConfigCommand {
     /// Print the JSON Schema of the configuration file
     Schema,
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The folder to write into (created when missing)
+    #[arg(default_value = ".", value_hint = ValueHint::DirPath)]
+    pub dir: PathBuf,
+}
+
+#[derive(Args)]
+pub struct DocArgs {
+    /// `std.NAME`, a .wf file, or `builtins` (default: list the standard modules)
+    #[arg(value_hint = ValueHint::FilePath)]
+    pub target: Option<String>,
+    /// Show only this task, fn, workflow or builtin
+    pub name: Option<String>,
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args)]
+pub struct ManArgs {
+    /// Print the page of this subcommand (weft-COMMAND(1)) instead of weft(1)
+    pub command: Option<String>,
+    /// Write weft.1 and every subcommand's page into this folder instead of printing
+    #[arg(long, value_hint = ValueHint::DirPath, conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
+/// One example of a command: the command line and what it does.
+pub struct Example {
+    pub command: &'static str,
+    pub does: &'static str,
+}
+
+const fn example(command: &'static str, does: &'static str) -> Example {
+    Example { command, does }
+}
+
+/// The examples shown at the end of `weft COMMAND --help` and in the man pages; `weft` for
+/// the top level.
+pub fn examples(command: &str) -> &'static [Example] {
+    EXAMPLES
+        .iter()
+        .find(|(name, _)| *name == command)
+        .map_or(&[], |(_, examples)| examples)
+}
+
+/// Each command's examples, by command name.
+const EXAMPLES: &[(&str, &[Example])] = &[
+    (
+        "weft",
+        &[
+            example(
+                "weft init hello && cd hello",
+                "start a project from a working example",
+            ),
+            example("weft run main.wf", "run its workflow"),
+            example(
+                "weft check main.wf",
+                "find mistakes without running anything",
+            ),
+            example("weft doc std.text", "the tasks of a standard module"),
+        ],
+    ),
+    (
+        "check",
+        &[
+            example(
+                "weft check main.wf",
+                "diagnostics rendered with source snippets",
+            ),
+            example(
+                "weft check --format json lib/*.wf",
+                "one JSON object per diagnostic",
+            ),
+            example(
+                "weft check --deny warnings main.wf",
+                "fail on warnings too (for CI)",
+            ),
+        ],
+    ),
+    (
+        "fmt",
+        &[
+            example("weft fmt main.wf", "format in place"),
+            example(
+                "weft fmt --check *.wf",
+                "list the files that would change; exit 1 if any",
+            ),
+        ],
+    ),
+    (
+        "graph",
+        &[
+            example(
+                "weft graph main.wf | dot -Tsvg > graph.svg",
+                "draw with Graphviz",
+            ),
+            example("weft graph main.wf --format mermaid", "a Mermaid flowchart"),
+            example(
+                "weft graph main.wf -- --n 8",
+                "the graph for other workflow options",
+            ),
+        ],
+    ),
+    (
+        "run",
+        &[
+            example("weft run main.wf", "run the workflow `main`"),
+            example(
+                "weft run main.wf --help",
+                "the workflow's options and their docs",
+            ),
+            example(
+                "weft run main.wf -- --input data --n 4",
+                "give workflow options",
+            ),
+            example(
+                "weft run main.wf --sequential",
+                "one task at a time, in program order",
+            ),
+            example(
+                "weft run main.wf -j 2 --config cluster.yaml",
+                "at most 2 tasks at once",
+            ),
+        ],
+    ),
+    (
+        "config",
+        &[example(
+            "weft config schema > weft.schema.json",
+            "the JSON Schema, for an editor's YAML support",
+        )],
+    ),
+    (
+        "init",
+        &[
+            example("weft init hello", "write a starter project into ./hello"),
+            example("cd hello && weft run main.wf", "run it"),
+        ],
+    ),
+    (
+        "doc",
+        &[
+            example("weft doc", "list the standard modules"),
+            example("weft doc std.fs", "every task of std.fs with its docs"),
+            example("weft doc std.text grep", "one task"),
+            example(
+                "weft doc main.wf",
+                "the tasks and workflows of your own file",
+            ),
+            example("weft doc builtins", "print, glob, read_json, …"),
+        ],
+    ),
+    (
+        "completions",
+        &[
+            example(
+                "weft completions bash > ~/.local/share/bash-completion/completions/weft",
+                "bash",
+            ),
+            example(
+                "weft completions zsh > ~/.zfunc/_weft",
+                "zsh (with ~/.zfunc in fpath)",
+            ),
+            example(
+                "weft completions fish > ~/.config/fish/completions/weft.fish",
+                "fish",
+            ),
+        ],
+    ),
+    (
+        "man",
+        &[
+            example("weft man | man -l -", "read weft(1)"),
+            example("weft man run | man -l -", "read weft-run(1)"),
+            example(
+                "weft man --dir /usr/local/share/man/man1",
+                "install every page",
+            ),
+        ],
+    ),
+];
+
+/// The "Examples:" section of a command's help, styled like clap's own headings.
+pub fn examples_help(command: &str) -> String {
+    let header = STYLES.get_header();
+    let literal = STYLES.get_literal();
+    let mut out = format!("{}Examples:{}\n", header.render(), header.render_reset());
+    for example in examples(command) {
+        out.push_str(&format!(
+            "  {}{}{}\n      {}\n",
+            literal.render(),
+            example.command,
+            literal.render_reset(),
+            example.does
+        ));
+    }
+    if command == "weft" {
+        out.push_str(&format!(
+            "\nSee `{}` for one command's options; the user guide is docs/guide/.",
+            styled(literal, "weft help COMMAND")
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+fn styled(style: &Style, text: &str) -> String {
+    format!("{}{text}{}", style.render(), style.render_reset())
 }

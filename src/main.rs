@@ -21,6 +21,10 @@ fn main() {
         cli::Command::Graph(args) => commands::graph::run(args),
         cli::Command::Run(args) => commands::run::run(args),
         cli::Command::Config(args) => commands::config::run(args),
+        cli::Command::Init(args) => commands::init::run(args),
+        cli::Command::Doc(args) => commands::doc::run(args),
+        cli::Command::Completions(args) => commands::completions::run(args),
+        cli::Command::Man(args) => commands::man::run(args),
     };
     std::process::exit(code);
 }

@@ -1,7 +1,11 @@
 //! One module a subcommand.
 
 pub mod check;
+pub mod completions;
 pub mod config;
+pub mod doc;
 pub mod fmt;
 pub mod graph;
+pub mod init;
+pub mod man;
 pub mod run;

@@ -884,3 +884,112 @@ workflow main() {
         .success()
         .expect_stdout(&[r#"["out/f1.txt","out/f2.txt","out/f3.txt"]"#]);
 }
+
+#[test]
+fn concurrent_accesses_share_one_version_after_the_writer_before_them() {
+    let project = Project::with_main(
+        r#"
+task init(board: out file) {
+    shell "sleep 0.3; echo base > {{board}}"
+}
+
+/// Adds its line, then waits until the three members have all written theirs: they must
+/// run at the same time, on the same file.
+task join(me: int, board: concurrent file) {
+    on_failure fail
+    shell """
+        [ "$(head -n 1 {{board}})" = base ] || { echo "started before init" >&2; exit 1; }
+        echo member{{me}} >> {{board}}
+        for i in $(seq 1 100); do [ $(wc -l < {{board}}) -ge 4 ] && exit 0; sleep 0.05; done
+        exit 1
+    """
+}
+
+task seen(board: file, o: out file) {
+    shell "sort {{board}} > {{o}}"
+}
+
+workflow main() {
+    init("board.txt")
+    for i in range(3) {
+        join(i, "board.txt")
+    }
+    seen("board.txt", "seen.txt")
+}
+"#,
+    );
+    project.config(&cores(4));
+    project.run(&[]).success();
+    assert_eq!(
+        project.read("seen.txt"),
+        "base\nmember0\nmember1\nmember2\n"
+    );
+    assert_eq!(project.read("board.txt").lines().count(), 4);
+}
+
+#[test]
+fn commutative_accesses_run_one_at_a_time_and_the_next_access_waits_for_all() {
+    let project = Project::with_main(
+        r#"
+task deposit(amount: int, account: commutative file) {
+    on_failure fail
+    shell """
+        mkdir lock.d || { echo "two deposits at once" >&2; exit 1; }
+        total=$(cat {{account}})
+        sleep 0.1
+        echo $(( total + {{amount}} )) > {{account}}
+        rmdir lock.d
+    """
+}
+
+workflow main() {
+    write("account.txt", "100\n")
+    for amount in [5, 10, 20, 40] {
+        deposit(amount, "account.txt")
+    }
+    print(read("account.txt"))
+}
+"#,
+    );
+    project.config(&cores(4));
+    project.run(&[]).success().expect_stdout(&["175", ""]);
+}
+
+#[test]
+fn a_workflow_task_runs_a_nested_workflow_on_the_same_files() {
+    let project = Project::with_main(
+        r#"
+task nested(input: file, output: out file) {
+    workflow "lib/double.wf" args { input: input, output: output }
+}
+
+task upper(src: file, dst: out file) {
+    shell "tr a-z A-Z < {{src}} > {{dst}}"
+}
+
+workflow main() {
+    write("in.txt", "hello\n")
+    nested("in.txt", "doubled.txt")
+    upper("doubled.txt", "upper.txt")
+    print(read("upper.txt"))
+}
+"#,
+    );
+    project.write(
+        "lib/double.wf",
+        r#"
+task twice(src: file, dst: out file) {
+    shell "cat {{src}} {{src}} > {{dst}}"
+}
+
+workflow main(input: str, output: str) {
+    twice(input, output)
+}
+"#,
+    );
+    project
+        .run(&[])
+        .success()
+        .expect_stdout(&["HELLO", "HELLO", ""]);
+    assert_eq!(project.read("doubled.txt"), "hello\nhello\n");
+}

@@ -75,7 +75,10 @@ fn write_pages(weft: &clap::Command, dir: &Path) -> i32 {
 /// One page: clap_mangen's sections, then weft's own.
 fn render(command: &clap::Command, name: &str) -> std::io::Result<Vec<u8>> {
     let top = name == "weft";
-    let man = Man::new(command.clone()).manual("weft manual");
+    // Every page names weft's version, not the subcommand's (`run 0.1.0`).
+    let man = Man::new(command.clone())
+        .manual("weft manual")
+        .source(format!("weft {}", env!("CARGO_PKG_VERSION")));
     let mut page = Vec::new();
     man.render_title(&mut page)?;
     man.render_name_section(&mut page)?;

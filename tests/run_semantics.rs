@@ -733,7 +733,7 @@ workflow main() {
 
 /// Programs whose tasks talk only through their parameters: `--sequential` must give the
 /// same printed lines and files as the parallel run.
-const EQUIVALENT_PROGRAMS: [&str; 3] = [
+const EQUIVALENT_PROGRAMS: [&str; 5] = [
     r#"
 task square(n: int, o: out file) {
     shell "sleep 0.$(( 3 - {{n}} % 3 )); echo $(( {{n}} * {{n}} )) > {{o}}"
@@ -799,6 +799,69 @@ workflow main() {
     if v > 5 {
         print("big", v)
     }
+}
+"#,
+    r#"
+task fill(d: out dir, n: int) {
+    shell "sleep 0.2; for i in $(seq 1 {{n}}); do echo $i > {{d}}/f$i.txt; done"
+}
+
+task add_one(d: inout dir) {
+    shell "echo extra > {{d}}/extra.txt"
+}
+
+task flaky_sum(parts: [file]) -> int {
+    on_failure ignore
+    shell "cat {{parts}} | awk '{s += $1} END {print s}'; [ $(cat {{parts}} | wc -l) -lt 5 ]"
+}
+
+task stats(d: dir) -> (int, str) {
+    shell "echo \"[$(ls {{d}} | wc -l), \\\"$(ls {{d}} | head -n 1)\\\"]\""
+}
+
+workflow main() {
+    fill("dir", 3)
+    let (count, first) = stats("dir")
+    add_one("dir")
+    let (count2, _first2) = stats("dir")
+    print(count, first, count2)
+    let parts = glob("dir/f*.txt")
+    print(flaky_sum(parts))
+    fill("dir", 6)
+    print(flaky_sum(glob("dir/f*.txt")))
+    print(exists("dir/extra.txt"))
+}
+"#,
+    r#"
+task push(xs: inout json, x: int) {
+    script "python3" """
+        import json, os, time
+        a = json.load(open(os.environ["WEFT_ARGS"]))
+        time.sleep(0.05 * (3 - a["x"] % 3))
+        json.dump(a["xs"] + [a["x"]], open(os.environ["WEFT_OUT_xs"], "w"))
+    """
+}
+
+task dump(xs: json, o: out file) {
+    shell "echo {{xs}} > {{o}}"
+}
+
+task tmp(o: out file) {
+    shell "echo scratch > {{o}}"
+}
+
+workflow main() {
+    let lists = {"a": [], "b": [0]}
+    for i in range(4) {
+        push(lists["a"], i)
+        push(lists["b"], i * 10)
+    }
+    dump(lists, "lists.json")
+    tmp("scratch.txt")
+    delete("scratch.txt")
+    print(exists("scratch.txt"), lists)
+    write_json("final.json", lists)
+    print(read_json("final.json")["b"][4])
 }
 "#,
 ];

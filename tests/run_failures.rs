@@ -775,7 +775,6 @@ workflow main() {
 }
 
 #[test]
-#[ignore = "bug: a body read of a file whose writer failed says \"the body needs a file whose writer was cancelled or failed, which was cancelled or failed\" and names neither the file nor the task (dispatcher wake_read_waiters)"]
 fn reading_a_file_whose_writer_failed_names_the_file_and_the_writer() {
     let source = r#"
 task broken(o: out file) {

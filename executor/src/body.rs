@@ -87,9 +87,9 @@ impl RuntimeBackend {
         self.send(make(reply))?;
         match answer.blocking_recv() {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(WaitError::Cancelled(what))) => Err(site.error(format!(
-                "the body needs {what}, which was cancelled or failed"
-            ))),
+            Ok(Err(WaitError::Cancelled(what))) => {
+                Err(site.error(format!("{what} was cancelled or failed")))
+            }
             Ok(Err(WaitError::Aborted)) | Err(_) => Err(Interrupt::Stop(Stop::Aborted)),
         }
     }

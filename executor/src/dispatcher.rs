@@ -17,7 +17,7 @@ use weft_compiler::value::{FutureId, Value};
 use crate::attempt::{log_tail, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo};
 use crate::directives::{self, Policy, Settings};
 use crate::protocol::{BodyId, GroupId, Request, Submission, WaitError};
-use crate::resources::{Pool, Reservation};
+use crate::resources::{Pool, Requirement, Reservation};
 use crate::versions::{remove_path, FileKey, Versions};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +89,8 @@ pub struct Summary {
     /// A failure that changes the exit status (not ignored).
     pub failure: bool,
     pub interrupted: bool,
+    /// Every call and attempt, in program order.
+    pub records: Vec<crate::record::TaskRecord>,
 }
 
 pub struct Options {
@@ -99,6 +101,8 @@ pub struct Options {
     pub containers: Option<weft_compiler::config::ContainersConfig>,
     /// How attempts reach the resources (§8.1 `executor`).
     pub launcher: std::sync::Arc<dyn crate::launch::Launcher>,
+    /// The results of completed attempts: reused (`--resume`) and recorded.
+    pub resume: Option<Arc<crate::resume::Cache>>,
 }
 
 pub struct Dispatcher {
@@ -120,8 +124,13 @@ pub struct Dispatcher {
     bodies: HashMap<BodyId, BodyState>,
     locks: HashSet<RunId>,
     round_robin: usize,
+    /// Resources the launcher lost for good (ssh hosts that died), and what is held on them
+    /// so that nothing is placed there again.
+    lost: BTreeSet<usize>,
+    lost_holds: Vec<Reservation>,
     aborting: bool,
     summary: Summary,
+    recorder: crate::record::Recorder,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
     /// Spawns nested workflow bodies (`workflow` task bodies).
@@ -151,6 +160,7 @@ impl Dispatcher {
     pub fn new(options: Options, pool: Pool) -> Dispatcher {
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let versions = Versions::new(options.state_dir.join("versions"));
+        let recorder = crate::record::Recorder::new(&pool, &options.run_dir);
         Dispatcher {
             options,
             pool,
@@ -169,8 +179,11 @@ impl Dispatcher {
             bodies: HashMap::new(),
             locks: HashSet::new(),
             round_robin: 0,
+            lost: BTreeSet::new(),
+            lost_holds: Vec::new(),
             aborting: false,
             summary: Summary::default(),
+            recorder,
             finished_tx,
             finished_rx,
             nested: None,
@@ -210,6 +223,7 @@ impl Dispatcher {
             }
         }
         self.summary.total = self.tasks.len();
+        self.summary.records = self.recorder.take_records();
         self.summary
     }
 
@@ -308,6 +322,7 @@ impl Dispatcher {
 
     fn submit(&mut self, sub: Box<Submission>) {
         let id = sub.id;
+        self.recorder.submitted(&sub);
         for (i, f) in sub.returns.iter().enumerate() {
             let index = (sub.returns.len() > 1
                 || matches!(
@@ -395,7 +410,10 @@ impl Dispatcher {
         // Settings need the arguments' values: every future is resolved once deps are done.
         let args = resolve_args(&state.sub.args, &self.values);
         let evaluated =
-            directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args);
+            directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args)
+                .and_then(|settings| {
+                    mpi_nodes(&state.sub.program, state.sub.module, &args, settings)
+                });
         let place = format!(
             "`{}` ({}:{})",
             state.sub.task.name,
@@ -436,8 +454,19 @@ impl Dispatcher {
                 || match nodes_of(s) {
                     Some(n) => self.pool.can_ever_fit_nodes(&s.requirement, n as usize),
                     None => self.pool.can_ever_fit(&s.requirement),
-                }
+                } && self.live_resources_serve(s)
         })
+    }
+
+    /// Whether enough resources not lost could serve the settings when idle.
+    fn live_resources_serve(&self, settings: &Settings) -> bool {
+        let needed = nodes_of(settings).unwrap_or(1) as usize;
+        (0..self.pool.len())
+            .filter(|r| !self.lost.contains(r))
+            .filter(|&r| self.pool.serves_when_idle(r, &settings.requirement))
+            .take(needed)
+            .count()
+            == needed
     }
 
     // -----------------------------------------------------------------------------------------
@@ -548,6 +577,9 @@ impl Dispatcher {
                 .join(format!("attempt-{}", state.attempt))
         };
         let _ = std::fs::create_dir_all(&attempt_dir);
+        let attempt = self.tasks[&id].attempt;
+        self.recorder
+            .attempt_started(id, attempt, &reservations, &attempt_dir);
         let spec = match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
             Ok(Launch::Process(s)) => s,
             Ok(Launch::Nested(file, args)) => {
@@ -585,13 +617,49 @@ impl Dispatcher {
         state.reservations = reservations;
         state.cancel = Some(cancel.clone());
         let tx = self.finished_tx.clone();
-        let resources = self.tasks[&id]
-            .reservations
-            .iter()
-            .map(|r| self.pool.spec(r.resource).clone())
-            .collect();
+        let resources = {
+            let state = &self.tasks[&id];
+            let settings = &state
+                .settings
+                .as_ref()
+                .expect("started tasks have settings")[chosen];
+            let first = state.reservations.first();
+            crate::launch::Placement {
+                nodes: state
+                    .reservations
+                    .iter()
+                    .map(|r| self.pool.spec(r.resource).clone())
+                    .collect(),
+                cores: first.map_or(0, |r| r.cores),
+                memory: first.map_or(0, |r| r.memory),
+                gpus: first.map_or(0, |r| r.gpus.len() as u32),
+                walltime: settings
+                    .requirement
+                    .walltime
+                    .map(std::time::Duration::from_secs_f64),
+            }
+        };
         let dir = spec.attempt_dir.clone();
-        let running = self.options.launcher.launch(*spec, resources, cancel);
+        // With a cache, the attempt is looked up first, and launched only on a miss.
+        let probe = self.options.resume.as_ref().and_then(|cache| {
+            let state = &self.tasks[&id];
+            crate::resume::Probe::new(
+                cache,
+                &state.sub,
+                &state.settings.as_ref()?[chosen],
+                &resolve_args(&state.sub.args, &self.values),
+                attempt,
+                &self.options.run_dir,
+                self.options.containers.as_ref().map(|c| c.engine.program()),
+                &self.versions,
+                self.recorder.notes(),
+            )
+        });
+        let launcher = self.options.launcher.clone();
+        let running: crate::launch::Running = match probe {
+            Some(probe) => Box::pin(probe.run(move || launcher.launch(*spec, resources, cancel))),
+            None => launcher.launch(*spec, resources, cancel),
+        };
         tokio::spawn(async move {
             let outcome = running.await;
             let _ = tx.send(Finished::Attempt { id, outcome, dir });
@@ -798,6 +866,7 @@ impl Dispatcher {
 
     fn finish(&mut self, finished: Finished) {
         let Finished::Attempt { id, outcome, dir } = finished;
+        self.recorder.attempt_ended(id, &outcome);
         if !self.tasks[&id].nested {
             self.running = self.running.saturating_sub(1);
         }
@@ -805,11 +874,20 @@ impl Dispatcher {
             self.locks.remove(&run);
         }
         let state = self.tasks.get_mut(&id).expect("known task");
+        let placed_on: Vec<usize> = state.reservations.iter().map(|r| r.resource).collect();
         for r in state.reservations.drain(..) {
             self.pool.release(r);
         }
         state.cancel = None;
-        if state.status != Status::Running {
+        let running = state.status == Status::Running;
+        if self.note_lost_resources(&placed_on)
+            && running
+            && matches!(outcome, AttemptOutcome::Failed { .. })
+        {
+            self.run_again_elsewhere(id, &outcome);
+            return;
+        }
+        if !running {
             return;
         }
         match outcome {
@@ -826,6 +904,76 @@ impl Dispatcher {
             AttemptOutcome::Cancelled => self.end_task(id, Status::Cancelled),
             AttemptOutcome::Failed { message } => self.failed(id, message, &dir),
         }
+    }
+
+    /// Asks the launcher whether the resources an attempt ran on are lost; takes those that
+    /// are out of the pool. Returns whether any of them is lost.
+    fn note_lost_resources(&mut self, placed_on: &[usize]) -> bool {
+        let mut any = false;
+        for &resource in placed_on {
+            if !self.options.launcher.is_lost(self.pool.spec(resource)) {
+                continue;
+            }
+            any = true;
+            if self.lost.insert(resource) {
+                eprintln!(
+                    "weft: host {} is lost; its tasks run on the other hosts",
+                    self.pool.spec(resource).name
+                );
+            }
+        }
+        self.hold_lost_resources();
+        any
+    }
+
+    /// Reserves whatever is free on lost resources, for good: nothing is placed there again.
+    fn hold_lost_resources(&mut self) {
+        for resource in self.lost.iter().copied().collect::<Vec<_>>() {
+            let everything = Requirement {
+                cores: self.pool.free_cores(resource),
+                memory: self.pool.free_memory(resource),
+                gpus: self.pool.free_gpus(resource).len() as u32,
+                ..Requirement::default()
+            };
+            if everything.cores == 0 && everything.memory == 0 && everything.gpus == 0 {
+                continue;
+            }
+            if let Some(held) = self.pool.try_reserve_on(resource, &everything) {
+                self.lost_holds.push(held);
+            }
+        }
+    }
+
+    /// An attempt ended by the loss of its host: it runs again on another resource, and it
+    /// does not count as a retry. With no resource left that can serve it, the run stops.
+    fn run_again_elsewhere(&mut self, id: TaskId, outcome: &AttemptOutcome) {
+        let message = match outcome {
+            AttemptOutcome::Failed { message } => message.clone(),
+            _ => String::new(),
+        };
+        let state = &self.tasks[&id];
+        let name = state.sub.task.name.name.clone();
+        let servable = state
+            .settings
+            .as_ref()
+            .is_some_and(|settings| settings.iter().any(|s| self.live_resources_serve(s)));
+        if !servable || self.aborting {
+            let reason = if self.lost.len() == self.pool.len() {
+                "every host is lost".to_string()
+            } else {
+                "no host left can run it".to_string()
+            };
+            eprintln!("weft: task `{name}` cannot run: {reason} ({message})");
+            self.summary.failure = true;
+            self.end_task(id, Status::Failed);
+            self.abort();
+            return;
+        }
+        let state = self.tasks.get_mut(&id).expect("known task");
+        state.attempt = state.attempt.saturating_sub(1);
+        state.status = Status::Ready;
+        self.ready.insert((true, id));
+        eprintln!("weft: task `{name}` runs again: {message}");
     }
 
     /// An `out file` the attempt did not write fails it, as an unwritten `out json` does
@@ -1020,6 +1168,14 @@ impl Dispatcher {
     /// Everything that follows a task's end: versions, dependents, groups, waiters.
     fn end_task_bookkeeping(&mut self, id: TaskId, status: Status) {
         self.unfinished.remove(&id);
+        self.recorder.task_ended(
+            id,
+            match status {
+                Status::Done => crate::record::TaskEnd::Done,
+                Status::Failed => crate::record::TaskEnd::Failed,
+                _ => crate::record::TaskEnd::Cancelled,
+            },
+        );
         match status {
             Status::Done => self.summary.done += 1,
             Status::Failed => self.summary.failed += 1,
@@ -1147,12 +1303,32 @@ impl Dispatcher {
                 let path = self.versions.read_path(key, version).unwrap_or_default();
                 let _ = reply.send(Ok(path));
             } else if self.versions.is_failed(key, version) {
-                let _ = reply.send(Err(WaitError::Cancelled(
-                    "a file whose writer was cancelled or failed".to_string(),
-                )));
+                let _ = reply.send(Err(WaitError::Cancelled(self.file_writer(key, version))));
             } else {
                 self.read_waiters.push((key, version, reply));
             }
+        }
+    }
+
+    /// Names a file version and the task that should have written it, for messages.
+    fn file_writer(&self, key: FileKey, version: u32) -> String {
+        let writer = self.tasks.values().find(|t| {
+            t.sub
+                .files
+                .iter()
+                .any(|a| a.key == key && a.resolved.writes == Some(version))
+        });
+        let path = writer
+            .and_then(|t| t.sub.files.iter().find(|a| a.key == key))
+            .map(|a| self.shown_path(&a.user_path))
+            .unwrap_or_default();
+        match writer {
+            Some(t) => format!(
+                "the writer `{}` (line {}) of `{path}`",
+                t.sub.task.name,
+                t.sub.site.line()
+            ),
+            None => format!("the writer of `{path}`"),
         }
     }
 
@@ -1212,6 +1388,33 @@ enum Launch {
 /// `nodes` option.
 fn nodes_of(settings: &Settings) -> Option<u32> {
     settings.multinode
+}
+
+/// `mpi … { nodes: N }` reserves its constraint on N resources, as `multinode N` does: the
+/// option is evaluated here, into the settings' `multinode`, unless that directive says it.
+fn mpi_nodes(
+    program: &weft_compiler::program::Program,
+    module: weft_compiler::program::ModuleId,
+    args: &IndexMap<String, Value>,
+    mut settings: Vec<Settings>,
+) -> Result<Vec<Settings>, String> {
+    for s in &mut settings {
+        let Body::Mpi { options, .. } = &s.body else {
+            continue;
+        };
+        let Some(entry) = options.iter().find(|e| e.key.name == "nodes") else {
+            continue;
+        };
+        let nodes = match eval_pure(program, module, args, &entry.value) {
+            Ok(Value::Int(n)) if n >= 1 => u32::try_from(n).unwrap_or(u32::MAX),
+            Ok(Value::Null) => continue,
+            Ok(other) => return Err(format!("mpi nodes must be a number of nodes, not {other}")),
+            Err(Interrupt::Error(d)) => return Err(format!("mpi nodes: {}", d.message)),
+            Err(other) => return Err(format!("mpi nodes: {other:?}")),
+        };
+        s.multinode.get_or_insert(nodes);
+    }
+    Ok(settings)
 }
 
 /// The arguments with every future replaced by its value (all are known once deps ended).

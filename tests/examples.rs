@@ -2,10 +2,18 @@
 //! diagnostic, every ```weft block of README.md and docs/*.md checks without errors, and the
 //! examples run and give the right answers.
 //!
-//! Documentation blocks: a block opened with exactly ```weft is a program that must pass
-//! `weft check` (warnings allowed: a block may show one task without the workflow that uses
-//! it). A block that is deliberately wrong, or needs files the block does not show (an
-//! imported module), is opened with ```weft,ignore and is not checked.
+//! Documentation blocks (README.md and every .md under docs/, the guide included):
+//! - ```weft: a program that must pass `weft check` (warnings allowed: a block may show one
+//!   task without the workflow that uses it);
+//! - ```weft,clean: a program that must pass `weft check --deny warnings` (no diagnostic at
+//!   all: the fix shown for a warning);
+//! - ```weft,expect=weft::CODE: a program that is wrong on purpose; `weft check` must report
+//!   CODE (for `weft::runtime`, which only a run finds: `weft check` passes and `weft run`
+//!   exits 1 reporting it);
+//! - ```yaml,weft.yaml: a configuration file; a workflow beside it must pass `weft check`;
+//!   ```yaml,weft.yaml,expect=weft::config: a bad one, which `weft check` must report;
+//! - ```weft,ignore: not checked (a fragment, or a program that needs files the block does
+//!   not show, such as an imported module).
 //!
 //! The examples run in a temporary copy of `examples/`, from its parent, as a user runs them
 //! from the repository's root (`weft run examples/pi.wf`); nothing is written into the
@@ -106,19 +114,180 @@ fn code_blocks(markdown: &str) -> Vec<Block> {
     blocks
 }
 
-/// README.md and docs/*.md.
+/// README.md and every .md file under docs/ (the user guide in docs/guide/ included).
 fn documents() -> Vec<PathBuf> {
-    let mut docs = vec![repository().join("README.md")];
-    if let Ok(entries) = std::fs::read_dir(repository().join("docs")) {
-        let mut found: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "md"))
-            .collect();
-        found.sort();
-        docs.extend(found);
-    }
+    let mut docs = Vec::new();
+    markdown_files(&repository().join("docs"), &mut docs);
+    docs.sort();
+    docs.insert(0, repository().join("README.md"));
     docs
+}
+
+fn markdown_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            markdown_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            into.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_guide_is_among_the_documents() {
+    let docs = documents();
+    let guide = repository().join("docs/guide");
+    assert!(
+        docs.iter().any(|d| d.starts_with(&guide)),
+        "docs/guide/*.md are not checked: {docs:?}"
+    );
+}
+
+/// What a documentation block claims about itself, from its info string
+/// (`weft,expect=weft::name`).
+#[derive(Debug, PartialEq)]
+enum Claim {
+    /// Not a weft program or configuration, or marked `ignore`.
+    Nothing,
+    /// `weft check` passes (warnings allowed).
+    Checks,
+    /// `weft check --deny warnings` passes.
+    Clean,
+    /// `weft check` (or, for `weft::runtime`, `weft run`) reports this code.
+    Reports(String),
+    /// A configuration file that `weft check` accepts.
+    GoodConfig,
+    /// A configuration file that `weft check` reports as `weft::config`.
+    BadConfig,
+}
+
+fn claim(info: &str) -> Claim {
+    let mut words = info.split(',').map(str::trim);
+    let language = words.next().unwrap_or("");
+    let attributes: Vec<&str> = words.collect();
+    if attributes.contains(&"ignore") {
+        return Claim::Nothing;
+    }
+    let expected = attributes
+        .iter()
+        .find_map(|a| a.strip_prefix("expect="))
+        .map(str::to_string);
+    match language {
+        "weft" => match expected {
+            Some(code) => Claim::Reports(code),
+            None if attributes.contains(&"clean") => Claim::Clean,
+            None => Claim::Checks,
+        },
+        "yaml" if attributes.contains(&"weft.yaml") => match expected.as_deref() {
+            Some("weft::config") => Claim::BadConfig,
+            Some(other) => {
+                panic!("a configuration block can only expect weft::config, not {other}")
+            }
+            None => Claim::GoodConfig,
+        },
+        _ => Claim::Nothing,
+    }
+}
+
+#[test]
+fn info_strings_say_what_a_block_claims() {
+    assert_eq!(claim("weft"), Claim::Checks);
+    assert_eq!(claim("weft,clean"), Claim::Clean);
+    assert_eq!(claim("weft,ignore"), Claim::Nothing);
+    assert_eq!(
+        claim("weft,expect=weft::name"),
+        Claim::Reports("weft::name".into())
+    );
+    assert_eq!(claim("yaml,weft.yaml"), Claim::GoodConfig);
+    assert_eq!(
+        claim("yaml,weft.yaml,expect=weft::config"),
+        Claim::BadConfig
+    );
+    assert_eq!(claim("yaml"), Claim::Nothing);
+    assert_eq!(claim("sh"), Claim::Nothing);
+}
+
+/// The codes `weft check --format json` reported, one per line of its output.
+fn reported_codes(outcome: &common::Outcome) -> Vec<String> {
+    outcome
+        .stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|d| d["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Whether a block does what its info string claims; `Err` says how it does not.
+fn verify(project: &Project, block: &Block) -> Result<(), String> {
+    let claim = claim(&block.info);
+    let checked = |path: &str, extra: &[&str]| {
+        let mut args = vec!["check", "--format", "json"];
+        args.extend_from_slice(extra);
+        args.push(path);
+        project.weft(&args)
+    };
+    match claim {
+        Claim::Nothing => Ok(()),
+        Claim::Checks | Claim::Clean => {
+            project.write("block.wf", &block.text);
+            let deny: &[&str] = if claim == Claim::Clean {
+                &["--deny", "warnings"]
+            } else {
+                &[]
+            };
+            let outcome = checked("block.wf", deny);
+            if outcome.status == Some(0) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "it does not check:\n{}{}",
+                    outcome.stdout, outcome.stderr
+                ))
+            }
+        }
+        Claim::Reports(code) if code == "weft::runtime" => {
+            project.write("block.wf", &block.text);
+            let outcome = checked("block.wf", &[]);
+            if outcome.status != Some(0) {
+                return Err(format!("it does not check:\n{}", outcome.stdout));
+            }
+            let run = project.weft(&["run", "block.wf"]);
+            if run.status == Some(1) && run.stderr.contains("weft::runtime") {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`weft run` does not stop with weft::runtime (status {:?}):\n{}",
+                    run.status, run.stderr
+                ))
+            }
+        }
+        Claim::Reports(code) => {
+            project.write("block.wf", &block.text);
+            let outcome = checked("block.wf", &[]);
+            let codes = reported_codes(&outcome);
+            if codes.contains(&code) {
+                Ok(())
+            } else {
+                Err(format!("it reports {codes:?}, not {code}"))
+            }
+        }
+        Claim::GoodConfig | Claim::BadConfig => {
+            project.write(
+                "config/main.wf",
+                "workflow main() {\n    print(\"ok\")\n}\n",
+            );
+            project.write("config/weft.yaml", &block.text);
+            let outcome = checked("config/main.wf", &[]);
+            let codes = reported_codes(&outcome);
+            match claim {
+                Claim::GoodConfig if outcome.status == Some(0) => Ok(()),
+                Claim::BadConfig if codes.iter().any(|c| c == "weft::config") => Ok(()),
+                Claim::GoodConfig => Err(format!("the configuration is refused: {codes:?}")),
+                _ => Err(format!("it reports {codes:?}, not weft::config")),
+            }
+        }
+    }
 }
 
 #[test]
@@ -143,6 +312,7 @@ fn code_blocks_are_found_with_their_info_strings() {
 fn every_weft_block_of_the_documentation_checks() {
     let project = with_examples();
     let mut checked = 0;
+    let mut failures = Vec::new();
     for document in documents() {
         let markdown = std::fs::read_to_string(&document).expect("read the document");
         let name = document
@@ -151,23 +321,25 @@ fn every_weft_block_of_the_documentation_checks() {
             .display()
             .to_string();
         for block in code_blocks(&markdown) {
-            if block.info != "weft" {
+            if claim(&block.info) == Claim::Nothing {
                 continue;
             }
-            project.write("block.wf", &block.text);
-            let outcome = project.weft(&["check", "block.wf"]);
-            assert_eq!(
-                outcome.status,
-                Some(0),
-                "the ```weft block at {name}:{} does not check (mark it ```weft,ignore if that \
-                 is on purpose):\n{}\n{}",
-                block.line,
-                block.text,
-                outcome.stderr
-            );
+            if let Err(why) = verify(&project, &block) {
+                failures.push(format!(
+                    "the ```{} block at {name}:{}: {why}\n{}",
+                    block.info, block.line, block.text
+                ));
+            }
             checked += 1;
         }
     }
+    assert!(
+        failures.is_empty(),
+        "{} documentation blocks do not do what they claim (mark a block ```weft,ignore if \
+         that is on purpose):\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked >= 1, "README.md shows at least one program");
 }
 

@@ -11,8 +11,8 @@ use weft_compiler::ast::Item;
 use weft_compiler::diagnostic::SourceFile;
 use weft_compiler::parser::parse_module;
 
-/// Every subcommand of weft; `weft help` is clap's own and not listed.
-const SUBCOMMANDS: &[&str] = &[
+/// The subcommands this work added or documents: each must be listed by `weft --help`.
+const KNOWN_SUBCOMMANDS: &[&str] = &[
     "check",
     "fmt",
     "graph",
@@ -23,6 +23,31 @@ const SUBCOMMANDS: &[&str] = &[
     "completions",
     "man",
 ];
+
+/// Every subcommand `weft --help` lists (hidden ones and clap's `help` aside): the tests of
+/// help, completions and man pages hold for commands added later too.
+fn subcommands() -> Vec<String> {
+    let help = Project::new().weft(&["--help"]);
+    help.success();
+    let listed: Vec<String> = help
+        .stdout
+        .lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect();
+    for known in KNOWN_SUBCOMMANDS {
+        assert!(
+            listed.iter().any(|l| l == known),
+            "`weft --help` does not list {known}:\n{}",
+            help.stdout
+        );
+    }
+    listed
+}
 
 // ---------------------------------------------------------------------------------------------
 // weft init
@@ -358,8 +383,8 @@ fn every_command_has_help_with_examples() {
     let project = Project::new();
     let top = project.weft(&["--help"]);
     top.success();
-    for sub in SUBCOMMANDS {
-        assert!(top.stdout.contains(&format!("\n  {sub} ")), "{sub} missing");
+    for sub in subcommands() {
+        let sub = sub.as_str();
         let help = project.weft(&[sub, "--help"]);
         help.success();
         assert!(
@@ -378,12 +403,13 @@ fn every_command_has_help_with_examples() {
 #[test]
 fn completions_are_generated_for_every_shell() {
     let project = Project::new();
+    let subcommands = subcommands();
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let script = project.weft(&["completions", shell]);
         script.success();
-        for sub in SUBCOMMANDS {
+        for sub in &subcommands {
             assert!(
-                script.stdout.contains(sub),
+                script.stdout.contains(sub.as_str()),
                 "{shell} completions lack `{sub}`"
             );
         }
@@ -467,7 +493,7 @@ fn the_man_page_has_every_command_examples_and_exit_statuses() {
     ] {
         assert!(roff.contains(section), "{section} is missing");
     }
-    for sub in SUBCOMMANDS {
+    for sub in subcommands() {
         let escaped = sub.replace('-', "\\-");
         assert!(roff.contains(&format!("weft\\-{escaped}(1)")), "{sub}");
     }
@@ -501,7 +527,7 @@ fn man_dir_writes_one_page_per_command() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     written.sort();
-    let mut expected: Vec<String> = SUBCOMMANDS
+    let mut expected: Vec<String> = subcommands()
         .iter()
         .map(|s| format!("weft-{s}.1"))
         .chain(["weft.1".to_string()])
@@ -634,4 +660,193 @@ fn colour_is_off_when_the_output_is_not_a_terminal() {
             output.stderr
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The guide's console sessions
+// ---------------------------------------------------------------------------------------------
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One command of a ```console block (`$ weft run …`) and the standard output shown under
+/// it.
+#[derive(Debug, PartialEq)]
+struct Step {
+    command: String,
+    output: Vec<String>,
+}
+
+/// The ```console blocks of a Markdown text: where each starts, and its steps.
+fn console_sessions(markdown: &str) -> Vec<(usize, Vec<Step>)> {
+    let mut sessions = Vec::new();
+    let mut open: Option<(usize, Vec<Step>)> = None;
+    for (index, line) in markdown.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match open.as_mut() {
+            None => {
+                if trimmed.strip_prefix("```").map(str::trim) == Some("console") {
+                    open = Some((index + 1, Vec::new()));
+                }
+            }
+            Some((_, steps)) => {
+                if trimmed.starts_with("```") {
+                    sessions.extend(open.take());
+                } else if let Some(command) = line.strip_prefix("$ ") {
+                    steps.push(Step {
+                        command: command.trim().to_string(),
+                        output: Vec::new(),
+                    });
+                } else if let Some(step) = steps.last_mut() {
+                    step.output.push(line.to_string());
+                }
+            }
+        }
+    }
+    sessions
+}
+
+/// A command line split into words as a shell would, for the quoting the guide uses
+/// (`'…'` and `"…"`).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => word.get_or_insert_with(String::new).push(c),
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                word.get_or_insert_with(String::new);
+            }
+            None if c.is_whitespace() => words.extend(word.take()),
+            None => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    words.extend(word);
+    words
+}
+
+#[test]
+fn console_sessions_and_shell_words_are_read_as_written() {
+    let sessions =
+        console_sessions("a\n```console\n$ weft doc\nline 1\n\n$ cd x\n```\n```sh\n$ no\n```\n");
+    assert_eq!(
+        sessions,
+        vec![(
+            2,
+            vec![
+                Step {
+                    command: "weft doc".into(),
+                    output: vec!["line 1".into(), "".into()]
+                },
+                Step {
+                    command: "cd x".into(),
+                    output: vec![]
+                }
+            ]
+        )]
+    );
+    assert_eq!(
+        shell_words(r#"weft run a.wf --pattern "invalid token" --x '' y"#),
+        [
+            "weft",
+            "run",
+            "a.wf",
+            "--pattern",
+            "invalid token",
+            "--x",
+            "",
+            "y"
+        ]
+    );
+}
+
+/// Runs one session in a fresh copy of `examples/`, from its parent as a user runs them from
+/// the repository's root; `Err` says which step did not do what the guide shows.
+fn replay(steps: &[Step]) -> Result<(), String> {
+    let project = Project::new();
+    copy_tree(&repository().join("examples"), &project.path("examples"));
+    let mut cwd = project.root().to_path_buf();
+    for step in steps {
+        let words = shell_words(&step.command);
+        match words.first().map(String::as_str) {
+            Some("cd") if words.len() == 2 => {
+                cwd = cwd.join(&words[1]);
+                if !cwd.is_dir() {
+                    return Err(format!("`{}`: no such folder", step.command));
+                }
+            }
+            Some("weft") => {
+                let outcome = Outcome::from(
+                    project
+                        .command()
+                        .current_dir(&cwd)
+                        .args(&words[1..])
+                        .output()
+                        .expect("weft starts"),
+                );
+                if outcome.status != Some(0) {
+                    return Err(format!(
+                        "`{}` exited {:?}:\n{}",
+                        step.command, outcome.status, outcome.stderr
+                    ));
+                }
+                let shown = step.output.join("\n");
+                if outcome.stdout.trim_end() != shown.trim_end() {
+                    return Err(format!(
+                        "`{}` printed\n{}\nnot what the guide shows:\n{}",
+                        step.command, outcome.stdout, shown
+                    ));
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "`{}`: a console session runs only `weft …` and `cd DIR`",
+                    step.command
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a directory");
+    for entry in std::fs::read_dir(from).expect("read a directory").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
+#[test]
+fn every_console_session_of_the_guide_prints_what_it_shows() {
+    let guide = repository().join("docs/guide");
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&guide)
+        .expect("docs/guide/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    pages.sort();
+    pages.push(repository().join("README.md"));
+    let mut replayed = 0;
+    let mut failures = Vec::new();
+    for page in pages {
+        let markdown = std::fs::read_to_string(&page).expect("read the page");
+        for (line, steps) in console_sessions(&markdown) {
+            if let Err(why) = replay(&steps) {
+                failures.push(format!("{}:{line}: {why}", page.display()));
+            }
+            replayed += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    assert!(replayed >= 3, "only {replayed} console sessions found");
 }

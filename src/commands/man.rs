@@ -162,7 +162,7 @@ when set (to anything), weft writes no colour; colour is also off when the outpu
 the configuration beside a workflow file: the executor and the resources tasks may reserve (\fBweft config schema\fR prints its JSON Schema)
 .TP
 \fB.weft/\fR
-in the directory where \fBweft run\fR starts: file versions and each task attempt's \fBstdout.log\fR and \fBstderr.log\fR; never deleted by weft
+in the directory where \fBweft run\fR starts: file versions and each task attempt's \fBstdout.log\fR and \fBstderr.log\fR; \fBweft run\fR never deletes them
 "#;
 
 fn see_also(command: &clap::Command, top: bool) -> String {

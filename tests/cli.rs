@@ -446,3 +446,82 @@ workflow main() {
     assert_eq!(graph["nodes"].as_array().unwrap().len(), 2);
     assert_eq!(graph["edges"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn programs_that_are_wrong_exit_2_and_run_nothing() {
+    let project = Project::with_main(
+        r#"
+task t(o: out file) {
+    shell "echo ran > {{o}}"
+}
+
+workflow main() {
+    t("ran.txt")
+    print("x"
+}
+"#,
+    );
+    project
+        .run(&[])
+        .expect_status(2)
+        .expect_stdout(&[])
+        .expect_stderr("weft::syntax")
+        .expect_stderr("main.wf:9");
+    project
+        .weft(&["run", "missing.wf"])
+        .expect_status(2)
+        .expect_stderr("missing.wf");
+    assert!(!project.exists("ran.txt") && !project.exists(".weft"));
+}
+
+#[test]
+fn a_file_with_several_workflows_and_no_main_needs_workflow() {
+    let project = Project::with_main(
+        r#"
+workflow first() {
+    print("first")
+}
+
+workflow second() {
+    print("second")
+}
+"#,
+    );
+    project
+        .run(&[])
+        .expect_status(2)
+        .expect_stderr("`first`")
+        .expect_stderr("`second`")
+        .expect_stderr("--workflow");
+    project
+        .run(&["--workflow", "second"])
+        .success()
+        .expect_stdout(&["second"]);
+    project
+        .run(&["--workflow", "third"])
+        .expect_status(2)
+        .expect_stderr("third");
+}
+
+#[test]
+fn graph_takes_workflow_options_and_needs_the_required_ones() {
+    let project = Project::with_main(
+        r#"
+task t(o: out file) {
+    shell "echo > {{o}}"
+}
+
+workflow main(n: int) {
+    for i in range(n) {
+        t("f{i}")
+    }
+}
+"#,
+    );
+    project
+        .weft(&["graph", "main.wf", "--format", "json"])
+        .expect_status(2)
+        .expect_stderr("--n");
+    let graph = graph_json(&project, &["--", "--n", "3"]);
+    assert_eq!(graph["nodes"].as_array().unwrap().len(), 3);
+}

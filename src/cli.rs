@@ -108,6 +108,13 @@ pub enum Command {
     /// subcommand (weft-run.1, …) into that folder, for packagers.
     #[command(after_help = examples_help("man"))]
     Man(ManArgs),
+    /// Serve the Language Server Protocol on standard input and output
+    ///
+    /// For editors (the VS Code extension in editors/vscode starts it): diagnostics as `weft
+    /// check` gives them, hover, go to definition, completion and formatting. Hidden from the
+    /// command list: people do not type it.
+    #[command(hide = true)]
+    Lsp,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -7,5 +7,6 @@ pub mod doc;
 pub mod fmt;
 pub mod graph;
 pub mod init;
+pub mod lsp;
 pub mod man;
 pub mod run;

@@ -108,6 +108,13 @@ pub enum Command {
     /// subcommand (weft-run.1, …) into that folder, for packagers.
     #[command(after_help = examples_help("man"))]
     Man(ManArgs),
+    /// Remove weft's state: old runs and the cached results no kept run uses
+    ///
+    /// Keeps the most recent run under .weft/runs (or the last --keep N) and the cache entries
+    /// those runs stored or reused; removes older runs, other entries and cached files no entry
+    /// needs. --all removes .weft entirely. Never touches anything outside .weft.
+    #[command(after_help = examples_help("clean"))]
+    Clean(CleanArgs),
     /// Serve the Language Server Protocol on standard input and output
     ///
     /// For editors (the VS Code extension in editors/vscode starts it): diagnostics as `weft
@@ -164,8 +171,11 @@ pub enum GraphFormat {
 #[derive(Args)]
 pub struct GraphArgs {
     /// The workflow file
-    #[arg(value_hint = ValueHint::FilePath)]
-    pub file: PathBuf,
+    #[arg(value_hint = ValueHint::FilePath, required_unless_present = "run")]
+    pub file: Option<PathBuf>,
+    /// Print the graph a run executed, with timings, from its folder (.weft/runs/RUN)
+    #[arg(long, value_name = "RUN_DIR", value_hint = ValueHint::DirPath, conflicts_with = "file")]
+    pub run: Option<PathBuf>,
     /// Graphviz dot, a Mermaid flowchart, or JSON (`{"nodes": […], "edges": […]}`)
     #[arg(long, value_enum, default_value = "dot")]
     pub format: GraphFormat,
@@ -200,9 +210,46 @@ pub struct RunArgs {
     /// At most this many tasks running at once
     #[arg(short = 'j', long = "jobs")]
     pub jobs: Option<usize>,
+    /// Restore task attempts that completed before with the same key instead of running them
+    #[arg(long)]
+    pub resume: bool,
+    /// How keys fingerprint input files: their whole content, or size + modification time +
+    /// first MiB
+    #[arg(long, value_enum, default_value = "full")]
+    pub resume_fingerprint: ResumeFingerprint,
+    /// Run nothing: say for each task call whether --resume would run it, and why
+    #[arg(long)]
+    pub explain: bool,
+    /// Write a Chrome trace-event file of the run (opens in Perfetto)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub trace: Option<PathBuf>,
+    /// Write an HTML report of the run (summary, tasks, timeline, graph, failures)
+    #[arg(long, value_name = "FILE.html", value_hint = ValueHint::FilePath)]
+    pub report: Option<PathBuf>,
+    /// Write a Workflow Run RO-Crate of the run into this folder
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub provenance: Option<PathBuf>,
     /// Workflow options (`--name value`), after `--` or directly after the file
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub options: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResumeFingerprint {
+    /// The BLAKE3 hash of the whole content
+    Full,
+    /// Size, modification time and the first MiB
+    Fast,
+}
+
+#[derive(Args)]
+pub struct CleanArgs {
+    /// Keep this many of the most recent runs, and the cached results they use
+    #[arg(long, default_value_t = 1)]
+    pub keep: usize,
+    /// Remove .weft entirely: every run, every cached result, the state
+    #[arg(long, conflicts_with = "keep")]
+    pub all: bool,
 }
 
 #[derive(Args)]
@@ -321,6 +368,10 @@ const EXAMPLES: &[(&str, &[Example])] = &[
             ),
             example("weft graph main.wf --format mermaid", "a Mermaid flowchart"),
             example(
+                "weft graph --run .weft/runs/1700000000-4242",
+                "the graph a run executed, with timings",
+            ),
+            example(
                 "weft graph main.wf -- --n 8",
                 "the graph for other workflow options",
             ),
@@ -346,6 +397,26 @@ const EXAMPLES: &[(&str, &[Example])] = &[
                 "weft run main.wf -j 2 --config cluster.yaml",
                 "at most 2 tasks at once",
             ),
+            example(
+                "weft run main.wf --resume",
+                "restore what completed before; run the rest",
+            ),
+            example(
+                "weft run main.wf --explain",
+                "what --resume would run, and why; runs nothing",
+            ),
+            example(
+                "weft run main.wf --trace trace.json --report report.html",
+                "a Perfetto trace and an HTML report of the run",
+            ),
+        ],
+    ),
+    (
+        "clean",
+        &[
+            example("weft clean", "keep the last run and the results it uses"),
+            example("weft clean --keep 3", "keep the last three runs"),
+            example("weft clean --all", "remove .weft entirely"),
         ],
     ),
     (

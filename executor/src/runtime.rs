@@ -17,6 +17,7 @@ use crate::attempt::AttemptOutcome;
 use crate::body::{Ids, Output, RuntimeBackend};
 use crate::dispatcher::{Dispatcher, Finished, NestedRun, Options};
 use crate::protocol::Request;
+use crate::record::RunRecord;
 use crate::resources::Pool;
 
 pub struct RunRequest {
@@ -26,6 +27,22 @@ pub struct RunRequest {
     pub config: Config,
     pub sequential: bool,
     pub jobs: Option<usize>,
+    pub recording: Recording,
+}
+
+/// What a run keeps beyond its files: results for `--resume`, and the reports asked for.
+#[derive(Clone, Debug, Default)]
+pub struct Recording {
+    pub resume: crate::resume::ResumeOptions,
+    /// `--trace FILE`: Chrome trace-event JSON.
+    pub trace: Option<PathBuf>,
+    /// `--report FILE.html`.
+    pub report: Option<PathBuf>,
+    /// `--provenance DIR`: a Workflow Run RO-Crate.
+    pub provenance: Option<PathBuf>,
+    /// The workflow file and the configuration file, as the command line named them.
+    pub workflow_file: PathBuf,
+    pub config_file: Option<PathBuf>,
 }
 
 /// How a run ended, as §10's exit statuses.
@@ -55,7 +72,8 @@ pub fn run(request: RunRequest) -> RunEnd {
             .unwrap_or_default(),
         std::process::id()
     );
-    let state_dir = run_dir.join(".weft").join("runs").join(run_id);
+    let state_dir = run_dir.join(".weft").join("runs").join(&run_id);
+    let start_us = crate::record::now_us();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -68,6 +86,42 @@ pub fn run(request: RunRequest) -> RunEnd {
         }
     };
     let pool = Pool::new(request.config.resources());
+    let cache = match crate::resume::Cache::open(&run_dir.join(".weft"), request.recording.resume)
+    {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            eprintln!("weft: {e}; this run neither reuses nor records results");
+            None
+        }
+    };
+    let recorded = RunRecord {
+        format: crate::record::RUN_FORMAT,
+        run: run_id,
+        weft_version: env!("CARGO_PKG_VERSION").to_string(),
+        run_dir: run_dir.clone(),
+        workflow_file: request.recording.workflow_file.clone(),
+        workflow: request.workflow.clone(),
+        config_file: request.recording.config_file.clone(),
+        arguments: request
+            .args
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+        start_us,
+        end_us: start_us,
+        status: String::new(),
+        exit_code: 0,
+        resumed: request.recording.resume.reuse,
+        resources: pool
+            .specs()
+            .map(|s| crate::record::ResourceRecord {
+                name: s.name.clone(),
+                cores: s.cores,
+            })
+            .collect(),
+        tasks: Vec::new(),
+    };
+    let recording = request.recording.clone();
     let options = Options {
         run_dir: run_dir.clone(),
         state_dir,
@@ -75,6 +129,7 @@ pub fn run(request: RunRequest) -> RunEnd {
         sequential: request.sequential,
         containers: request.config.containers.clone(),
         launcher: Arc::new(crate::launch::Local),
+        resume: cache.clone(),
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let ids = Arc::new(Ids::default());
@@ -115,7 +170,7 @@ pub fn run(request: RunRequest) -> RunEnd {
         end
     });
     drop(tx);
-    let summary = runtime.block_on(dispatcher.run(rx));
+    let mut summary = runtime.block_on(dispatcher.run(rx));
     let end = body.join().unwrap_or(BodyEnd::Aborted);
     let status = match &end {
         _ if summary.interrupted => RunEnd::Interrupted,
@@ -138,12 +193,67 @@ pub fn run(request: RunRequest) -> RunEnd {
         BodyEnd::Finished if summary.failure => RunEnd::TaskFailed,
         BodyEnd::Finished => RunEnd::Success,
     };
+    let cached = summary
+        .records
+        .iter()
+        .filter(|t| t.status == crate::record::TaskStatus::Cached)
+        .count();
     eprintln!(
-        "weft: {} tasks: {} done, {} failed, {} cancelled",
-        summary.total, summary.done, summary.failed, summary.cancelled
+        "weft: {} tasks: {} done, {} failed, {} cancelled{}",
+        summary.total,
+        summary.done,
+        summary.failed,
+        summary.cancelled,
+        if cached > 0 {
+            format!(" ({cached} restored from the cache)")
+        } else {
+            String::new()
+        }
     );
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    if let Some(cache) = &cache {
+        cache.close();
+    }
+    let mut recorded = recorded;
+    recorded.tasks = std::mem::take(&mut summary.records);
+    recorded.end_us = crate::record::now_us().max(start_us);
+    let (end_status, exit_code) = match status {
+        RunEnd::Success => ("success", 0),
+        RunEnd::TaskFailed => ("task failed", 1),
+        RunEnd::UncaughtException => ("uncaught exception", 3),
+        RunEnd::Interrupted => ("interrupted", 130),
+    };
+    recorded.status = end_status.to_string();
+    recorded.exit_code = exit_code;
+    keep_records(&recorded, &request.program, &recording);
     status
+}
+
+/// Writes `run.json` into the run's folder, then the trace, report and provenance crate
+/// asked for. A report that cannot be written is said, and changes no exit status.
+fn keep_records(record: &RunRecord, program: &Program, recording: &Recording) {
+    let folder = record.run_dir.join(".weft").join("runs").join(&record.run);
+    if let Err(e) = record.write(&folder) {
+        eprintln!("weft: {e}");
+    }
+    if let Some(path) = &recording.trace {
+        if let Err(e) = crate::trace::write_trace(record, path) {
+            eprintln!("weft: cannot write the trace {}: {e}", path.display());
+        }
+    }
+    if let Some(path) = &recording.report {
+        if let Err(e) = crate::html_report::write_report(record, path) {
+            eprintln!("weft: cannot write the report {}: {e}", path.display());
+        }
+    }
+    if let Some(dir) = &recording.provenance {
+        if let Err(e) = crate::provenance::write_crate(record, program, dir) {
+            eprintln!(
+                "weft: cannot write the provenance crate {}: {e}",
+                dir.display()
+            );
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -7,7 +7,14 @@ use crate::exit;
 use crate::load::{has_errors, load_and_analyze, report, workflow_arguments};
 
 pub fn run(args: GraphArgs) -> i32 {
-    let (program, diagnostics) = load_and_analyze(&args.file);
+    if let Some(run) = &args.run {
+        return executed_graph(run, &args);
+    }
+    let Some(file) = &args.file else {
+        eprintln!("error: a workflow file or --run RUN_DIR is needed");
+        return exit::USAGE;
+    };
+    let (program, diagnostics) = load_and_analyze(file);
     if has_errors(&diagnostics) {
         report(&diagnostics);
         return exit::USAGE;
@@ -49,6 +56,28 @@ pub fn run(args: GraphArgs) -> i32 {
         GraphFormat::Dot => plan.to_dot(),
         GraphFormat::Mermaid => plan.to_mermaid(),
     };
+    write_graph(&args, text)
+}
+
+/// `weft graph --run .weft/runs/RUN`: the graph a run executed, with its timings, from
+/// the run's `run.json`.
+fn executed_graph(run: &std::path::Path, args: &GraphArgs) -> i32 {
+    let record = match weft_executor::record::RunRecord::load(run) {
+        Ok(record) => record,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return exit::USAGE;
+        }
+    };
+    let text = match args.format {
+        GraphFormat::Json => format!("{}\n", record.graph_json()),
+        GraphFormat::Dot => record.to_dot(),
+        GraphFormat::Mermaid => record.to_mermaid(),
+    };
+    write_graph(args, text)
+}
+
+fn write_graph(args: &GraphArgs, text: String) -> i32 {
     match &args.output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, text) {

@@ -1,6 +1,7 @@
 //! One module a subcommand.
 
 pub mod check;
+pub mod clean;
 pub mod completions;
 pub mod config;
 pub mod doc;

@@ -3,9 +3,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use weft_executor::runtime::{run as run_workflow, RunEnd, RunRequest};
+use indexmap::IndexMap;
+use weft_compiler::ast::Workflow;
+use weft_compiler::config::Config;
+use weft_compiler::program::Program;
+use weft_compiler::value::Value;
+use weft_executor::resume::{explain, Fingerprint, ResumeOptions};
+use weft_executor::runtime::{run as run_workflow, Recording, RunEnd, RunRequest};
 
-use crate::cli::RunArgs;
+use crate::cli::{ResumeFingerprint, RunArgs};
 use crate::exit;
 use crate::load::{config_for, has_errors, load_and_analyze, report, workflow_arguments};
 
@@ -54,7 +60,22 @@ pub fn run(mut args: RunArgs) -> i32 {
         report(&diagnostics);
         return exit::USAGE;
     }
+    let fingerprint = match args.resume_fingerprint {
+        ResumeFingerprint::Full => Fingerprint::Full,
+        ResumeFingerprint::Fast => Fingerprint::Fast,
+    };
+    if args.explain {
+        return explain_run(&program, workflow, options, &config, fingerprint);
+    }
     let name = workflow.name.name.clone();
+    let config_file = args.config.clone().or_else(|| {
+        let beside = args
+            .file
+            .parent()
+            .unwrap_or_else(|| Path::new(""))
+            .join(weft_compiler::config::DEFAULT_FILE_NAME);
+        beside.is_file().then_some(beside)
+    });
     let end = run_workflow(RunRequest {
         program: Arc::new(program),
         workflow: name,
@@ -62,12 +83,45 @@ pub fn run(mut args: RunArgs) -> i32 {
         config,
         sequential: args.sequential,
         jobs: args.jobs,
+        recording: Recording {
+            resume: ResumeOptions {
+                reuse: args.resume,
+                fingerprint,
+            },
+            trace: args.trace.clone(),
+            report: args.report.clone(),
+            provenance: args.provenance.clone(),
+            workflow_file: args.file.clone(),
+            config_file,
+        },
     });
     match end {
         RunEnd::Success => exit::SUCCESS,
         RunEnd::TaskFailed => exit::TASK_FAILED,
         RunEnd::UncaughtException => exit::UNCAUGHT_EXCEPTION,
         RunEnd::Interrupted => exit::INTERRUPTED,
+    }
+}
+
+/// `weft run --explain`: what `--resume` would do with each call the planner sees, on
+/// standard output; runs nothing.
+fn explain_run(
+    program: &Program,
+    workflow: &Workflow,
+    options: IndexMap<String, Value>,
+    config: &Config,
+    fingerprint: Fingerprint,
+) -> i32 {
+    let run_dir = std::env::current_dir().unwrap_or_default();
+    match explain(program, workflow, options, config, &run_dir, fingerprint) {
+        Ok(explanation) => {
+            print!("{}", explanation.render());
+            exit::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            exit::USAGE
+        }
     }
 }
 
@@ -90,6 +144,20 @@ fn take_weft_flags(args: &mut RunArgs) {
             "-j" | "--jobs" => args.jobs = options.next().and_then(|n| n.parse().ok()),
             "--config" => args.config = options.next().map(PathBuf::from),
             "--workflow" => args.workflow = options.next(),
+            "--resume" => args.resume = true,
+            "--explain" => args.explain = true,
+            "--resume-fingerprint" => match options.next().as_deref() {
+                Some("fast") => args.resume_fingerprint = ResumeFingerprint::Fast,
+                Some("full") => args.resume_fingerprint = ResumeFingerprint::Full,
+                other => rest.extend(
+                    ["--resume-fingerprint".to_string()]
+                        .into_iter()
+                        .chain(other.map(str::to_string)),
+                ),
+            },
+            "--trace" => args.trace = options.next().map(PathBuf::from),
+            "--report" => args.report = options.next().map(PathBuf::from),
+            "--provenance" => args.provenance = options.next().map(PathBuf::from),
             _ => rest.push(option),
         }
     }

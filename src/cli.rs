@@ -108,6 +108,9 @@ pub enum Command {
     /// subcommand (weft-run.1, …) into that folder, for packagers.
     #[command(after_help = examples_help("man"))]
     Man(ManArgs),
+    /// Run task attempts for a weft elsewhere (the ssh and slurm executors start it)
+    #[command(hide = true)]
+    Worker(WorkerArgs),
     /// Remove weft's state: old runs and the cached results no kept run uses
     ///
     /// Keeps the most recent run under .weft/runs (or the last --keep N) and the cache entries
@@ -294,6 +297,20 @@ pub struct ManArgs {
     /// Write weft.1 and every subcommand's page into this folder instead of printing
     #[arg(long, value_hint = ValueHint::DirPath, conflicts_with = "command")]
     pub dir: Option<PathBuf>,
+}
+
+/// `weft worker`: started by weft itself, over ssh or as a Slurm step or job.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Where staged attempts run and staged files are kept (ssh)
+    #[arg(long, value_hint = ValueHint::DirPath, default_value = ".")]
+    pub workdir: PathBuf,
+    /// Run the one attempt this file describes, instead of serving standard input (Slurm)
+    #[arg(long, value_hint = ValueHint::FilePath, requires = "outcome")]
+    pub attempt: Option<PathBuf>,
+    /// Where the outcome of --attempt is written
+    #[arg(long, value_hint = ValueHint::FilePath, requires = "attempt")]
+    pub outcome: Option<PathBuf>,
 }
 
 /// One example of a command: the command line and what it does.

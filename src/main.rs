@@ -25,6 +25,7 @@ fn main() {
         cli::Command::Doc(args) => commands::doc::run(args),
         cli::Command::Completions(args) => commands::completions::run(args),
         cli::Command::Man(args) => commands::man::run(args),
+        cli::Command::Worker(args) => commands::worker::run(args),
         cli::Command::Clean(args) => commands::clean::run(args),
         cli::Command::Lsp => commands::lsp::run(),
     };

@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use weft_compiler::config::ResourceSpec;
@@ -15,15 +16,30 @@ use crate::attempt::{run_attempt, AttemptOutcome, AttemptSpec};
 /// A running attempt, as the dispatcher awaits it.
 pub type Running = Pin<Box<dyn Future<Output = AttemptOutcome> + Send>>;
 
+/// Where an attempt runs and what it holds there: what the dispatcher reserved for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placement {
+    /// The resources, as configured: one, or several for `multinode` and `mpi` with `nodes`.
+    pub nodes: Vec<ResourceSpec>,
+    /// What is reserved on each of them.
+    pub cores: u32,
+    /// Bytes; 0 when the task asked for none.
+    pub memory: u64,
+    pub gpus: u32,
+    /// The task's `walltime` constraint (Slurm's time limit).
+    pub walltime: Option<Duration>,
+}
+
 pub trait Launcher: Send + Sync {
-    /// Runs one attempt on the resources reserved for it (one, or several for `multinode`
-    /// and `mpi` with `nodes`), until it ends or `cancel` fires.
-    fn launch(
-        &self,
-        spec: AttemptSpec,
-        resources: Vec<ResourceSpec>,
-        cancel: CancellationToken,
-    ) -> Running;
+    /// Runs one attempt on the resources reserved for it, until it ends or `cancel` fires.
+    fn launch(&self, spec: AttemptSpec, placement: Placement, cancel: CancellationToken)
+        -> Running;
+
+    /// Whether the resource has been lost for the rest of the run (an ssh host that died):
+    /// the attempts that failed on it run again elsewhere, not counted as retries.
+    fn is_lost(&self, _resource: &ResourceSpec) -> bool {
+        false
+    }
 }
 
 /// Attempts run as processes of this machine.
@@ -33,7 +49,7 @@ impl Launcher for Local {
     fn launch(
         &self,
         spec: AttemptSpec,
-        _resources: Vec<ResourceSpec>,
+        _placement: Placement,
         cancel: CancellationToken,
     ) -> Running {
         Box::pin(async move { run_attempt(&spec, cancel).await })

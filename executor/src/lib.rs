@@ -6,6 +6,7 @@
 //! `directives` → `attempt` (one process: `command`, `template`, `process`, `returns`).
 
 pub mod attempt;
+pub mod backends;
 pub mod body;
 pub mod command;
 pub mod directives;

@@ -85,9 +85,16 @@ pub fn run(request: RunRequest) -> RunEnd {
             return RunEnd::TaskFailed;
         }
     };
-    let pool = Pool::new(request.config.resources());
-    let cache = match crate::resume::Cache::open(&run_dir.join(".weft"), request.recording.resume)
-    {
+    // The executor of the configuration (§8.1): where attempts go, and the resources there.
+    let backend = match crate::backends::for_config(&request.config, &run_dir) {
+        Ok(backend) => backend,
+        Err(message) => {
+            eprintln!("weft: {message}");
+            return RunEnd::TaskFailed;
+        }
+    };
+    let pool = Pool::new(backend.resources);
+    let cache = match crate::resume::Cache::open(&run_dir.join(".weft"), request.recording.resume) {
         Ok(cache) => Some(cache),
         Err(e) => {
             eprintln!("weft: {e}; this run neither reuses nor records results");
@@ -128,7 +135,7 @@ pub fn run(request: RunRequest) -> RunEnd {
         jobs: request.jobs,
         sequential: request.sequential,
         containers: request.config.containers.clone(),
-        launcher: Arc::new(crate::launch::Local),
+        launcher: backend.launcher,
         resume: cache.clone(),
     };
     let (tx, rx) = mpsc::unbounded_channel();

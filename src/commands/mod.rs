@@ -11,3 +11,4 @@ pub mod init;
 pub mod lsp;
 pub mod man;
 pub mod run;
+pub mod worker;

@@ -15,7 +15,7 @@ task exclusive(i: int) {
     on_failure fail
     shell """
         mkdir busy.lock || { echo "overlap at {{i}}" >&2; exit 1; }
-        sleep 0.2
+        sleep 0.3
         rmdir busy.lock
         echo {{i}} >> order.log
     """

@@ -445,7 +445,7 @@ fn depth_program(modifier: &str) -> String {
     format!(
         r#"
 task make(o: out file) {{
-    shell "sleep 0.8; echo made > {{{{o}}}}"
+    shell "sleep 1.5; echo made > {{{{o}}}}"
 }}
 
 task probe(groups: [[file]]{modifier}, report: out file) {{

@@ -1,0 +1,2 @@
+" weft workflow files.
+autocmd BufRead,BufNewFile *.wf setfiletype weft

@@ -32,11 +32,14 @@ if [ "${1:-}" = "--kill" ]; then
   pidfile="$state/host$n.pid"
   [ -f "$pidfile" ] || { echo "host $n is not running"; exit 0; }
   pid="$(cat "$pidfile")"
-  # Stop the listener first so that the tree cannot grow while it is being killed.
+  # Stop the listener first so that the tree cannot grow while it is being killed, then
+  # stop everything before killing anything: nothing on the host gets a last word out.
   kill -STOP "$pid" 2>/dev/null || true
   tree="$(descendants "$pid")"
   # shellcheck disable=SC2086
-  kill -KILL $tree "$pid" 2>/dev/null || true
+  kill -STOP $tree 2>/dev/null || true
+  # shellcheck disable=SC2086
+  kill -KILL "$pid" $tree 2>/dev/null || true
   rm -f "$pidfile"
   echo "host $n killed"
   exit 0
@@ -65,10 +68,12 @@ grep -qxF "$(cat "$home/.ssh/weft_test_ed25519.pub")" "$home/.ssh/authorized_key
   cat "$home/.ssh/weft_test_ed25519.pub" >>"$home/.ssh/authorized_keys"
 chmod 0600 "$home/.ssh/authorized_keys"
 
-# Known hosts: every test host presents the same key on its own port.
+# Known hosts: every test host presents the same key on its own port. The spare host (the
+# port after the last host) gets no daemon here: fault tests start and kill their own.
+spare_port="$(port_of $((hosts + 1)))"
 known="$home/.ssh/known_hosts"
 touch "$known"
-for i in $(seq 1 "$hosts"); do
+for i in $(seq 1 $((hosts + 1))); do
   entry="[127.0.0.1]:$(port_of "$i") $(cut -d' ' -f1-2 "$state/host_ed25519.pub")"
   grep -qxF "$entry" "$known" || echo "$entry" >>"$known"
 done
@@ -89,6 +94,13 @@ sed -i '/^# >>> weft test hosts/,/^# <<< weft test hosts/d' "$config"
     echo "  IdentitiesOnly yes"
     echo "  StrictHostKeyChecking yes"
   done
+  echo "Host weft-spare"
+  echo "  HostName 127.0.0.1"
+  echo "  Port $spare_port"
+  echo "  User $(id -un)"
+  echo "  IdentityFile $home/.ssh/weft_test_ed25519"
+  echo "  IdentitiesOnly yes"
+  echo "  StrictHostKeyChecking yes"
   echo "# <<< weft test hosts"
 } >>"$config"
 

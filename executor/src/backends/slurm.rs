@@ -47,7 +47,7 @@ pub const DEFAULT_SCRIPT: &str = "#!/bin/bash
 {{/if}}{{#if walltime}}#SBATCH --time={{walltime}}
 {{/if}}{{#if partition}}#SBATCH --partition={{partition}}
 {{/if}}{{#if account}}#SBATCH --account={{account}}
-{{/if}}#SBATCH --output={{log}}
+{{/if}}#SBATCH --output={{output}}
 #SBATCH --chdir={{workdir}}
 exec {{command}}
 ";
@@ -538,8 +538,8 @@ pub struct ScriptValues {
     pub walltime: String,
     pub partition: String,
     pub account: String,
-    /// The job's log (`--output`).
-    pub log: String,
+    /// The job's log (`--output`). (Not `log`: Handlebars has a helper of that name.)
+    pub output: String,
     pub workdir: String,
     pub attempt_dir: String,
     /// The worker's command line, quoted for the shell.
@@ -564,7 +564,7 @@ impl ScriptValues {
             walltime: placement.walltime.map(slurm_time).unwrap_or_default(),
             partition: partition.unwrap_or_default(),
             account: account.unwrap_or_default(),
-            log: spec
+            output: spec
                 .attempt_dir
                 .join("slurm-%j.log")
                 .to_string_lossy()
@@ -589,7 +589,7 @@ impl ScriptValues {
             walltime: String::new(),
             partition: String::new(),
             account: String::new(),
-            log: "/tmp/slurm-%j.log".to_string(),
+            output: "/tmp/slurm-%j.log".to_string(),
             workdir: "/tmp".to_string(),
             attempt_dir: "/tmp".to_string(),
             command: "weft worker".to_string(),

@@ -47,3 +47,33 @@ pub fn serve_stdio() -> i32 {
     }
     status
 }
+
+/// The server's answers without the protocol around them, for tests of robustness.
+#[doc(hidden)]
+pub mod testing {
+    use std::path::Path;
+
+    pub use crate::analysis::Analysis;
+
+    pub fn analyse(path: &Path, text: &str) -> Analysis {
+        Analysis::new(path, text.to_string())
+    }
+
+    /// The hover text at a byte offset.
+    pub fn hover(analysis: &Analysis, offset: usize) -> Option<String> {
+        crate::hover::hover(analysis, offset).map(|(_, text)| text)
+    }
+
+    /// Whether a definition is found at a byte offset.
+    pub fn definition(analysis: &Analysis, offset: usize) -> bool {
+        crate::definition::definition(analysis, offset).is_some()
+    }
+
+    /// The labels completion offers at a byte offset.
+    pub fn completion(analysis: &Analysis, offset: usize) -> Vec<String> {
+        crate::completion::completion(analysis, None, offset)
+            .into_iter()
+            .map(|item| item.label)
+            .collect()
+    }
+}

@@ -1058,7 +1058,6 @@ workflow main(input: str, output: str) {
 }
 
 #[test]
-#[ignore = "bug: glob drops the leading `./` of its pattern (`./d/*.txt` gives `d/a.txt`), though §5 says relative paths come back as written"]
 fn glob_answers_paths_as_the_pattern_writes_them() {
     let project = Project::with_main(
         r#"

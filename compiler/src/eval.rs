@@ -120,6 +120,11 @@ pub trait Backend {
     fn leave_group(&mut self, nowait: bool, site: &Site) -> Result<(), Interrupt>;
     /// `barrier` (every task so far) or `barrier "NAME"` (that group's tasks).
     fn barrier(&mut self, group: Option<&str>, site: &Site) -> Result<(), Interrupt>;
+    /// Called once per loop iteration: `true` stops the evaluation there (the planner's
+    /// budget, so a body that loops without end cannot hang a check).
+    fn loop_budget_spent(&mut self) -> bool {
+        false
+    }
 }
 
 enum Flow {
@@ -282,7 +287,10 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             StmtKind::Assign { target, op, value } => {
                 let mut v = self.eval(value)?;
                 if *op == AssignOp::Add {
+                    // `x += f()` needs both values, as `x = x + f()` does.
                     let old = self.eval(target)?;
+                    let old = self.need(old, target.span)?;
+                    v = self.need(v, value.span)?;
                     v = self.binary(BinaryOp::Add, old, v, stmt.span)?;
                 }
                 self.assign(target, v)?;
@@ -309,6 +317,9 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 let items = self.eval(iter)?;
                 let items = self.iterate(items, iter.span)?;
                 for item in items {
+                    if self.backend.loop_budget_spent() {
+                        return Err(self.budget_stop(stmt.span));
+                    }
                     self.scopes().push(Scope::new());
                     let flow = self
                         .bind_pattern(pattern, item, iter.span)
@@ -320,6 +331,9 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 }
             }
             StmtKind::While { cond, body } => loop {
+                if self.backend.loop_budget_spent() {
+                    return Err(self.budget_stop(stmt.span));
+                }
                 let c = self.eval(cond)?;
                 if !self.need(c, cond.span)?.truthy() {
                     break;
@@ -391,6 +405,13 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             }
         }
         Ok(Flow::Next)
+    }
+
+    fn budget_stop(&self, span: Span) -> Interrupt {
+        Interrupt::Stop(Stop::Sync {
+            site: self.site(span),
+            reason: "the loop runs longer than planning looks ahead".to_string(),
+        })
     }
 
     fn lookup(&self, name: &str) -> Option<&Value> {

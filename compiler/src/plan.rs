@@ -69,6 +69,8 @@ struct Planner<'a, 'c> {
     groups: Vec<String>,
     plan: Plan,
     edges_seen: std::collections::HashSet<(TaskId, TaskId)>,
+    /// Loop iterations so far, against `LOOP_BUDGET`.
+    iterations: u64,
     /// Doc comments shared by every node of a task.
     docs: HashMap<*const crate::ast::Task, Option<Arc<str>>>,
     check: &'a mut CallCheck<'c>,
@@ -255,7 +257,17 @@ impl Backend for Planner<'_, '_> {
     fn barrier(&mut self, _group: Option<&str>, _site: &Site) -> Result<(), Interrupt> {
         Ok(())
     }
+
+    fn loop_budget_spent(&mut self) -> bool {
+        self.iterations += 1;
+        self.iterations > LOOP_BUDGET
+    }
 }
+
+/// How many loop iterations the planner runs before it stops looking ahead: ten times the
+/// calls of the largest workflows we plan, few enough that `while true` cannot hang
+/// `weft check` (it stops in about a second).
+const LOOP_BUDGET: u64 = 10_000_000;
 
 /// `glob(pattern)` on the file system: sorted matching paths, relative patterns giving
 /// relative paths as written (`d/*.txt` → `d/a.txt`).
@@ -276,10 +288,12 @@ pub fn glob_on_disk(base: &Path, pattern: &str) -> Result<Vec<String>, String> {
         let shown = if absolute {
             path.to_string_lossy().into_owned()
         } else {
-            path.strip_prefix(base)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .into_owned()
+            let relative = path.strip_prefix(base).unwrap_or(&path).to_string_lossy();
+            // Relative paths come back as the pattern writes them (`./d/*` → `./d/a`).
+            match pattern.strip_prefix("./") {
+                Some(_) => format!("./{relative}"),
+                None => relative.into_owned(),
+            }
         };
         out.push(shown);
     }
@@ -305,6 +319,7 @@ pub fn plan_workflow(
         plan: Plan::default(),
         edges_seen: Default::default(),
         docs: HashMap::new(),
+        iterations: 0,
         check,
     };
     let mut evaluator = Evaluator::new(program, planner);

@@ -211,6 +211,8 @@ impl Dispatcher {
                     eprintln!("weft: interrupted; stopping the running tasks");
                     self.summary.interrupted = true;
                     self.abort();
+                    // The body may be busy computing and never ask again: do not wait for it.
+                    break;
                 }
             }
             self.schedule();
@@ -368,7 +370,12 @@ impl Dispatcher {
         self.bodies.entry(sub.body).or_default().unfinished += 1;
         self.unfinished.insert(id);
         let mut remaining = 0;
-        let mut doomed = self.aborting;
+        // A call made into a group whose exception was raised never starts (§6.3).
+        let mut doomed = self.aborting
+            || sub
+                .groups
+                .iter()
+                .any(|(g, _)| self.groups.get(g).is_some_and(|g| g.exception.is_some()));
         for dep in &sub.deps {
             if let Some(d) = self.tasks.get_mut(dep) {
                 match d.status {

@@ -178,7 +178,12 @@ pub fn run(request: RunRequest) -> RunEnd {
     });
     drop(tx);
     let mut summary = runtime.block_on(dispatcher.run(rx));
-    let end = body.join().unwrap_or(BodyEnd::Aborted);
+    // After Ctrl-C the body is left behind: it ends with the process.
+    let end = if summary.interrupted {
+        BodyEnd::Aborted
+    } else {
+        body.join().unwrap_or(BodyEnd::Aborted)
+    };
     let status = match &end {
         _ if summary.interrupted => RunEnd::Interrupted,
         BodyEnd::Uncaught(e) => {

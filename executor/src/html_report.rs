@@ -15,8 +15,7 @@ use serde::Serialize;
 
 use crate::attempt::log_tail;
 use crate::record::{
-    format_us, rfc3339, status_colour, write_file_atomically, AttemptStatus, RunRecord,
-    TaskStatus,
+    format_us, rfc3339, status_colour, write_file_atomically, AttemptStatus, RunRecord, TaskStatus,
 };
 
 const TEMPLATE: &str = include_str!("../templates/report.html.hbs");
@@ -178,7 +177,8 @@ fn timeline(record: &RunRecord) -> Timeline {
         .max(record.end_us);
     let total = end.saturating_sub(record.start_us).max(1) as f64;
     let scale = TIMELINE_PLOT_WIDTH as f64 / total;
-    let x_of = |us: u64| TIMELINE_LABEL_WIDTH as f64 + us.saturating_sub(record.start_us) as f64 * scale;
+    let x_of =
+        |us: u64| TIMELINE_LABEL_WIDTH as f64 + us.saturating_sub(record.start_us) as f64 * scale;
     let top = 24;
     let bars = attempts
         .iter()
@@ -285,7 +285,9 @@ fn graph(record: &RunRecord) -> Graph {
         .map(|task| {
             let (x, y) = position[&task.id];
             let timing = match task.span_us() {
-                Some((start, end)) => format!("{} · {}", task.status.as_str(), format_us(end - start)),
+                Some((start, end)) => {
+                    format!("{} · {}", task.status.as_str(), format_us(end - start))
+                }
                 None => task.status.as_str().to_string(),
             };
             GraphNode {
@@ -334,15 +336,26 @@ fn shorten(text: &str, max: usize) -> String {
 fn context(record: &RunRecord) -> Context {
     let duration = record.end_us.saturating_sub(record.start_us);
     let mut summary = vec![
-        ("Workflow".to_string(), format!("{} ({})", record.workflow, record.workflow_file.display())),
+        (
+            "Workflow".to_string(),
+            format!("{} ({})", record.workflow, record.workflow_file.display()),
+        ),
         ("Run".to_string(), record.run.clone()),
-        ("Status".to_string(), format!("{} (exit status {})", record.status, record.exit_code)),
+        (
+            "Status".to_string(),
+            format!("{} (exit status {})", record.status, record.exit_code),
+        ),
         ("Started".to_string(), rfc3339(record.start_us)),
         ("Duration".to_string(), format_us(duration)),
         ("Calls".to_string(), record.tasks.len().to_string()),
         (
             "Attempts".to_string(),
-            record.tasks.iter().map(|t| t.attempts.len()).sum::<usize>().to_string(),
+            record
+                .tasks
+                .iter()
+                .map(|t| t.attempts.len())
+                .sum::<usize>()
+                .to_string(),
         ),
         (
             "Resources".to_string(),
@@ -353,7 +366,10 @@ fn context(record: &RunRecord) -> Context {
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        ("Directory".to_string(), record.run_dir.display().to_string()),
+        (
+            "Directory".to_string(),
+            record.run_dir.display().to_string(),
+        ),
         ("weft".to_string(), record.weft_version.clone()),
     ];
     if record.resumed {
@@ -431,7 +447,9 @@ fn context(record: &RunRecord) -> Context {
                     .unwrap_or_default()
             };
             let shown = |log: &Option<std::path::PathBuf>| {
-                log.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+                log.as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
             };
             Failure {
                 name: task.name.clone(),
@@ -468,7 +486,11 @@ fn context(record: &RunRecord) -> Context {
             .collect()
     };
     Context {
-        title: format!("weft run {} of {}", record.run, record.workflow_file.display()),
+        title: format!(
+            "weft run {} of {}",
+            record.run,
+            record.workflow_file.display()
+        ),
         summary,
         counts,
         tasks,

@@ -55,9 +55,7 @@ fn crate_path(module_path: &Path, root_dir: &Path) -> PathBuf {
     }
     match module_path.strip_prefix(root_dir) {
         Ok(rel)
-            if rel
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)))
+            if rel.components().all(|c| matches!(c, Component::Normal(_)))
                 && !rel.as_os_str().is_empty() =>
         {
             rel.to_path_buf()
@@ -239,7 +237,10 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
                 run_inputs.push(input.clone());
             }
         }
-        if matches!(task.status, TaskStatus::Done | TaskStatus::Cached | TaskStatus::Ignored) {
+        if matches!(
+            task.status,
+            TaskStatus::Done | TaskStatus::Cached | TaskStatus::Ignored
+        ) {
             written.extend(task.outputs.iter().cloned());
         }
         let instrument = format!("#task-{}", task.name);
@@ -274,8 +275,9 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
                 "resource": attempt.resource,
             });
             if attempt.status == AttemptStatus::Cached {
-                action["description"] =
-                    json!("restored from weft's cache: an attempt with the same key completed before");
+                action["description"] = json!(
+                    "restored from weft's cache: an attempt with the same key completed before"
+                );
             }
             if let Some(message) = &attempt.message {
                 action["error"] = json!(message);
@@ -344,7 +346,11 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
     if let Some(doc) = workflow.and_then(|w| w.doc.as_ref()) {
         main["description"] = json!(doc);
     }
-    has_part.extend(data.entities.iter().map(|e| id_ref(e["@id"].as_str().unwrap_or_default())));
+    has_part.extend(
+        data.entities
+            .iter()
+            .map(|e| id_ref(e["@id"].as_str().unwrap_or_default())),
+    );
 
     let mut all = vec![
         json!({
@@ -415,7 +421,10 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
     ];
     if !ok {
         if let Some(last) = all.last_mut() {
-            last["error"] = json!(format!("{} (exit status {})", record.status, record.exit_code));
+            last["error"] = json!(format!(
+                "{} (exit status {})",
+                record.status, record.exit_code
+            ));
         }
     }
     all.extend(graph);

@@ -64,6 +64,7 @@ const KEY_FORMAT: &[u8] = b"weft-resume-key-1";
 const FAST_PREFIX: u64 = 1 << 20;
 
 const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entries");
+const KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("keys");
 const CALLS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("calls");
 const LAST_USED: TableDefinition<&[u8], u64> = TableDefinition::new("last_used");
 
@@ -128,14 +129,22 @@ fn mtime_ns(meta: &fs::Metadata) -> i128 {
 fn fast_from_parts(size: u64, mtime_ns: i128, prefix: &blake3::Hash) -> blake3::Hash {
     tagged(
         b"weft-fast",
-        &[&size.to_le_bytes(), &mtime_ns.to_le_bytes(), prefix.as_bytes()],
+        &[
+            &size.to_le_bytes(),
+            &mtime_ns.to_le_bytes(),
+            prefix.as_bytes(),
+        ],
     )
 }
 
 fn fast_file_digest(path: &Path, meta: &fs::Metadata) -> io::Result<blake3::Hash> {
     let mut prefix = blake3::Hasher::new();
     prefix.update_reader(File::open(path)?.take(FAST_PREFIX))?;
-    Ok(fast_from_parts(meta.len(), mtime_ns(meta), &prefix.finalize()))
+    Ok(fast_from_parts(
+        meta.len(),
+        mtime_ns(meta),
+        &prefix.finalize(),
+    ))
 }
 
 fn full_file_digest(path: &Path) -> io::Result<blake3::Hash> {
@@ -183,11 +192,7 @@ enum Walked {
 /// Every entry under `root`, depth-first with the names of each folder sorted, as paths
 /// relative to `root` joined by `/`. Symbolic links are not followed.
 fn walk_tree(root: &Path) -> io::Result<Vec<(String, PathBuf, Walked)>> {
-    fn visit(
-        dir: &Path,
-        prefix: &str,
-        out: &mut Vec<(String, PathBuf, Walked)>,
-    ) -> io::Result<()> {
+    fn visit(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf, Walked)>) -> io::Result<()> {
         let mut names: Vec<_> = fs::read_dir(dir)?
             .map(|e| e.map(|e| e.file_name()))
             .collect::<io::Result<_>>()?;
@@ -294,7 +299,9 @@ impl Hashing {
             };
             items.push((rel, item));
         }
-        Ok(tree_digest(items.iter().map(|(r, i)| (r.as_str(), i.clone()))))
+        Ok(tree_digest(
+            items.iter().map(|(r, i)| (r.as_str(), i.clone())),
+        ))
     }
 
     /// What identifies a program: see the module's documentation.
@@ -306,7 +313,12 @@ impl Hashing {
         mode: Fingerprint,
     ) -> String {
         let memo_key = (name.to_string(), workdir.to_path_buf(), in_image, mode);
-        if let Some(found) = self.programs.lock().ok().and_then(|p| p.get(&memo_key).cloned()) {
+        if let Some(found) = self
+            .programs
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&memo_key).cloned())
+        {
             return found;
         }
         let identity = if in_image {
@@ -316,12 +328,9 @@ impl Hashing {
             format!("file:{name}:{}", self.path_digest(&path, mode).to_hex())
         } else {
             match find_on_path(name) {
-                Some((path, meta)) => format!(
-                    "path:{}:{}:{}",
-                    path.display(),
-                    meta.len(),
-                    mtime_ns(&meta)
-                ),
+                Some((path, meta)) => {
+                    format!("path:{}:{}:{}", path.display(), meta.len(), mtime_ns(&meta))
+                }
                 None => format!("unresolved:{name}"),
             }
         };
@@ -570,7 +579,10 @@ impl CallShape {
     ) -> Option<KeyParts> {
         let mut inputs = Vec::with_capacity(self.inputs.len());
         for (index, input) in self.inputs.iter().enumerate() {
-            inputs.push((input.shown.clone(), digest(index, input)?.to_hex().to_string()));
+            inputs.push((
+                input.shown.clone(),
+                digest(index, input)?.to_hex().to_string(),
+            ));
         }
         Some(KeyParts {
             fingerprint: mode.name().to_string(),
@@ -764,6 +776,7 @@ fn sibling(path: &Path, what: &str) -> PathBuf {
 /// What the writer thread does, in batches of one transaction each.
 enum WriteOp {
     Store {
+        id: blake3::Hash,
         keys: Vec<blake3::Hash>,
         entry: Vec<u8>,
         identity: blake3::Hash,
@@ -771,9 +784,9 @@ enum WriteOp {
         now_ms: u64,
     },
     /// A run reused the entry: it stays for `weft clean`.
-    Touch { key: blake3::Hash, now_ms: u64 },
+    Touch { id: blake3::Hash, now_ms: u64 },
     /// The entry's blobs are damaged: it goes.
-    Forget { key: blake3::Hash },
+    Forget { id: blake3::Hash },
 }
 
 /// The run's handle on `.weft/state.redb` and `.weft/cache/`.
@@ -871,11 +884,21 @@ impl Cache {
         self.tmp.join(format!("{}-{n}", std::process::id()))
     }
 
-    fn entry(&self, key: &blake3::Hash) -> Option<Entry> {
+    /// The entry a key names, with its id.
+    fn entry(&self, key: &blake3::Hash) -> Option<(blake3::Hash, Entry)> {
         let read = self.db.begin_read().ok()?;
-        let table = read.open_table(ENTRIES).ok()?;
-        let bytes = table.get(key.as_bytes().as_slice()).ok()??;
-        serde_json::from_slice(bytes.value()).ok()
+        let id = read
+            .open_table(KEYS)
+            .ok()?
+            .get(key.as_bytes().as_slice())
+            .ok()??
+            .value()
+            .to_vec();
+        let bytes = read.open_table(ENTRIES).ok()?.get(id.as_slice()).ok()??;
+        Some((
+            blake3::Hash::from_slice(&id).ok()?,
+            serde_json::from_slice(bytes.value()).ok()?,
+        ))
     }
 
     fn history(&self, identity: &blake3::Hash) -> Option<CallHistory> {
@@ -984,10 +1007,8 @@ impl Cache {
                     match node {
                         StoredNode::Dir => fs::create_dir_all(&path)
                             .map_err(|e| format!("{}: {e}", path.display()))?,
-                        StoredNode::Symlink { target } => {
-                            std::os::unix::fs::symlink(target, &path)
-                                .map_err(|e| format!("{}: {e}", path.display()))?
-                        }
+                        StoredNode::Symlink { target } => std::os::unix::fs::symlink(target, &path)
+                            .map_err(|e| format!("{}: {e}", path.display()))?,
                         StoredNode::File(f) => self.restore_file(f, &path)?,
                     }
                 }
@@ -1066,37 +1087,44 @@ fn commit_batch(db: &Database, batch: Vec<WriteOp>, durable: bool) -> Result<(),
     }
     {
         let mut entries = txn.open_table(ENTRIES).map_err(|e| e.to_string())?;
+        let mut keys_table = txn.open_table(KEYS).map_err(|e| e.to_string())?;
         let mut calls = txn.open_table(CALLS).map_err(|e| e.to_string())?;
         let mut used = txn.open_table(LAST_USED).map_err(|e| e.to_string())?;
         for op in batch {
             match op {
                 WriteOp::Store {
+                    id,
                     keys,
                     entry,
                     identity,
                     history,
                     now_ms,
                 } => {
+                    let id = id.as_bytes().as_slice();
+                    entries
+                        .insert(id, entry.as_slice())
+                        .map_err(|e| e.to_string())?;
+                    used.insert(id, now_ms).map_err(|e| e.to_string())?;
                     for key in &keys {
-                        entries
-                            .insert(key.as_bytes().as_slice(), entry.as_slice())
-                            .map_err(|e| e.to_string())?;
-                        used.insert(key.as_bytes().as_slice(), now_ms)
+                        keys_table
+                            .insert(key.as_bytes().as_slice(), id)
                             .map_err(|e| e.to_string())?;
                     }
                     calls
                         .insert(identity.as_bytes().as_slice(), history.as_slice())
                         .map_err(|e| e.to_string())?;
                 }
-                WriteOp::Touch { key, now_ms } => {
-                    used.insert(key.as_bytes().as_slice(), now_ms)
+                WriteOp::Touch { id, now_ms } => {
+                    used.insert(id.as_bytes().as_slice(), now_ms)
                         .map_err(|e| e.to_string())?;
                 }
-                WriteOp::Forget { key } => {
+                // Keys naming it are left dangling: a lookup through them is a miss, and
+                // `weft clean` removes them.
+                WriteOp::Forget { id } => {
                     entries
-                        .remove(key.as_bytes().as_slice())
+                        .remove(id.as_bytes().as_slice())
                         .map_err(|e| e.to_string())?;
-                    used.remove(key.as_bytes().as_slice())
+                    used.remove(id.as_bytes().as_slice())
                         .map_err(|e| e.to_string())?;
                 }
             }
@@ -1124,6 +1152,7 @@ pub struct Probe {
 enum Lookup {
     Hit {
         key: blake3::Hash,
+        id: blake3::Hash,
         entry: Box<Entry>,
     },
     Miss {
@@ -1153,10 +1182,7 @@ impl Probe {
         let mut outputs = Vec::new();
         for access in &sub.files {
             let r = &access.resolved;
-            if matches!(
-                r.direction,
-                Direction::Concurrent | Direction::Commutative
-            ) {
+            if matches!(r.direction, Direction::Concurrent | Direction::Commutative) {
                 return None;
             }
             if let Some(version) = r.reads {
@@ -1228,16 +1254,18 @@ impl Probe {
             };
         };
         let key = now.key();
-        if let Some(entry) = cache.entry(&key) {
+        if let Some((id, entry)) = cache.entry(&key) {
             return Lookup::Hit {
                 key,
+                id,
                 entry: Box::new(entry),
             };
         }
-        let reason = match cache
-            .history(&self.shape.identity)
-            .and_then(|h| h.parts.into_iter().find(|p| p.fingerprint == now.fingerprint))
-        {
+        let reason = match cache.history(&self.shape.identity).and_then(|h| {
+            h.parts
+                .into_iter()
+                .find(|p| p.fingerprint == now.fingerprint)
+        }) {
             Some(before) => now.change_since(&before),
             None => "no earlier result for this call".to_string(),
         };
@@ -1277,8 +1305,11 @@ impl Probe {
         let history = CallHistory {
             parts: parts.to_vec(),
         };
+        let keys: Vec<blake3::Hash> = parts.iter().map(KeyParts::key).collect();
         self.cache.send(WriteOp::Store {
-            keys: parts.iter().map(KeyParts::key).collect(),
+            // The key of the run's own mode names the entry.
+            id: keys[0],
+            keys,
             entry: serde_json::to_vec(&entry).map_err(|e| e.to_string())?,
             identity: self.shape.identity,
             history: serde_json::to_vec(&history).map_err(|e| e.to_string())?,
@@ -1308,15 +1339,15 @@ impl Probe {
             let lookup = looking.look_up();
             // A hit is restored here, off the dispatcher's threads.
             match lookup {
-                Lookup::Hit { key, entry } => {
+                Lookup::Hit { key, id, entry } => {
                     match looking.cache.restore(&entry, &looking.outputs) {
-                        Ok(()) => Lookup::Hit { key, entry },
+                        Ok(()) => Lookup::Hit { key, id, entry },
                         Err(problem) => {
                             eprintln!(
                                 "weft: the cached result of `{}` cannot be restored ({problem}); running it again",
                                 looking.shape.task
                             );
-                            looking.cache.send(WriteOp::Forget { key });
+                            looking.cache.send(WriteOp::Forget { id });
                             Lookup::Miss {
                                 parts: looking.parts(),
                                 reason: Some("its cached result was damaged".to_string()),
@@ -1332,9 +1363,9 @@ impl Probe {
             return launch().await;
         };
         match lookup {
-            Lookup::Hit { key, entry } => {
+            Lookup::Hit { key, id, entry } => {
                 probe.cache.send(WriteOp::Touch {
-                    key,
+                    id,
                     now_ms: now_ms(),
                 });
                 probe.note(Some(key), true, None);
@@ -1381,6 +1412,8 @@ pub enum Decision {
 pub struct Verdict {
     pub id: TaskId,
     pub task: String,
+    /// The call's arguments, short: `"data/a.txt", "out/a.count"`.
+    pub args: String,
     pub file: PathBuf,
     pub line: usize,
     pub decision: Decision,
@@ -1395,23 +1428,31 @@ pub struct Explanation {
 
 impl Explanation {
     pub fn render(&self) -> String {
-        let width = self
+        let calls: Vec<String> = self
             .verdicts
             .iter()
-            .map(|v| v.task.len() + v.file.to_string_lossy().len() + 8)
-            .max()
-            .unwrap_or(0);
+            .map(|v| format!("{}({})", v.task, v.args))
+            .collect();
+        let places: Vec<String> = self
+            .verdicts
+            .iter()
+            .map(|v| format!("{}:{}", v.file.display(), v.line))
+            .collect();
+        let call_width = calls.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+        let place_width = places.iter().map(|p| p.chars().count()).max().unwrap_or(0);
         let mut out = String::new();
-        for v in &self.verdicts {
-            let place = format!("{} ({}:{})", v.task, v.file.display(), v.line);
+        for ((v, call), place) in self.verdicts.iter().zip(&calls).zip(&places) {
             let (word, why) = match &v.decision {
                 Decision::Cached => ("cached", "completed before with the same key"),
                 Decision::Run(why) => ("run", why.as_str()),
                 Decision::Unknown(why) => ("unknown", why.as_str()),
             };
-            out.push_str(&format!("{word:<8} {place:<width$}  {why}\n"));
+            out.push_str(&format!(
+                "{word:<8} {call:<call_width$}  {place:<place_width$}  {why}\n"
+            ));
         }
-        let count = |f: fn(&Decision) -> bool| self.verdicts.iter().filter(|v| f(&v.decision)).count();
+        let count =
+            |f: fn(&Decision) -> bool| self.verdicts.iter().filter(|v| f(&v.decision)).count();
         out.push_str(&format!(
             "{} cached, {} would run, {} unknown until run\n",
             count(|d| matches!(d, Decision::Cached)),
@@ -1424,6 +1465,25 @@ impl Explanation {
             ));
         }
         out
+    }
+}
+
+/// A call's arguments in a few characters: strings quoted, results not known yet as `?`.
+fn args_summary(args: &IndexMap<String, Value>) -> String {
+    const MAX: usize = 60;
+    let text = args
+        .values()
+        .map(|v| match v {
+            Value::Future(_) => "?".to_string(),
+            other if other.contains_future() => "…".to_string(),
+            other => other.to_json().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        format!("{}…", text.chars().take(MAX - 1).collect::<String>())
     }
 }
 
@@ -1479,7 +1539,8 @@ impl StateReader {
     }
 
     fn entry(&self, key: &blake3::Hash) -> Option<Entry> {
-        serde_json::from_slice(&self.get(ENTRIES, key.as_bytes())?).ok()
+        let id = self.get(KEYS, key.as_bytes())?;
+        serde_json::from_slice(&self.get(ENTRIES, &id)?).ok()
     }
 
     fn history(&self, identity: &blake3::Hash) -> Option<CallHistory> {
@@ -1607,24 +1668,17 @@ pub fn explain(
         verdicts.push(Verdict {
             id: node.id,
             task: node.task.clone(),
-            file: PathBuf::from(shown_path(
-                &program.modules[node.module].file.path,
-                run_dir,
-            )),
+            args: args_summary(&call.args),
+            file: PathBuf::from(shown_path(&program.modules[node.module].file.path, run_dir)),
             line: node.line,
             decision,
         });
     }
     Ok(Explanation {
         verdicts,
-        stopped: plan.sync.map(|s| {
-            format!(
-                "{}:{} ({})",
-                shown_path(&s.file, run_dir),
-                s.line,
-                s.reason
-            )
-        }),
+        stopped: plan
+            .sync
+            .map(|s| format!("{}:{} ({})", shown_path(&s.file, run_dir), s.line, s.reason)),
     })
 }
 
@@ -1787,10 +1841,12 @@ fn decide(
         .map(|(input, _)| input.shown.clone());
     let why = match (missing_input, state.history(&shape.identity)) {
         (Some(path), _) => format!("input {path} does not exist"),
-        (None, Some(history)) => match history.parts.iter().find(|p| p.fingerprint == mode.name()) {
-            Some(before) => parts.change_since(before),
-            None => "no earlier result for this call".to_string(),
-        },
+        (None, Some(history)) => {
+            match history.parts.iter().find(|p| p.fingerprint == mode.name()) {
+                Some(before) => parts.change_since(before),
+                None => "no earlier result for this call".to_string(),
+            }
+        }
         (None, None) => "no earlier result for this call".to_string(),
     };
     (Decision::Run(why), Produced::Later)
@@ -1914,14 +1970,14 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
             let mut used = txn.open_table(LAST_USED).map_err(|e| e.to_string())?;
             let mut stale: Vec<Vec<u8>> = Vec::new();
             for item in entries.iter().map_err(|e| e.to_string())? {
-                let (key, value) = item.map_err(|e| e.to_string())?;
+                let (id, value) = item.map_err(|e| e.to_string())?;
                 let last = used
-                    .get(key.value())
+                    .get(id.value())
                     .map_err(|e| e.to_string())?
                     .map(|v| v.value())
                     .unwrap_or(0);
                 if last < cutoff_ms {
-                    stale.push(key.value().to_vec());
+                    stale.push(id.value().to_vec());
                 } else {
                     report.entries_kept += 1;
                     if let Ok(entry) = serde_json::from_slice::<Entry>(value.value()) {
@@ -1931,13 +1987,27 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
                     }
                 }
             }
-            for key in &stale {
-                entries
-                    .remove(key.as_slice())
-                    .map_err(|e| e.to_string())?;
-                used.remove(key.as_slice()).map_err(|e| e.to_string())?;
+            for id in &stale {
+                entries.remove(id.as_slice()).map_err(|e| e.to_string())?;
+                used.remove(id.as_slice()).map_err(|e| e.to_string())?;
             }
             report.entries_removed = stale.len();
+            // Keys naming no entry any more.
+            let mut keys = txn.open_table(KEYS).map_err(|e| e.to_string())?;
+            let mut dangling = Vec::new();
+            for item in keys.iter().map_err(|e| e.to_string())? {
+                let (key, id) = item.map_err(|e| e.to_string())?;
+                if entries
+                    .get(id.value())
+                    .map_err(|e| e.to_string())?
+                    .is_none()
+                {
+                    dangling.push(key.value().to_vec());
+                }
+            }
+            for key in &dangling {
+                keys.remove(key.as_slice()).map_err(|e| e.to_string())?;
+            }
             // Call histories only explain keys: those of removed entries go too.
             let mut calls = txn.open_table(CALLS).map_err(|e| e.to_string())?;
             let mut orphan_calls = Vec::new();
@@ -1946,8 +2016,7 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
                 let alive = serde_json::from_slice::<CallHistory>(value.value())
                     .map(|h| {
                         h.parts.iter().any(|p| {
-                            entries
-                                .get(p.key().as_bytes().as_slice())
+                            keys.get(p.key().as_bytes().as_slice())
                                 .ok()
                                 .flatten()
                                 .is_some()
@@ -2013,8 +2082,8 @@ mod tests {
         fs::write(root.join("a.txt"), "alpha").expect("write");
         fs::write(root.join("sub/b.txt"), "beta").expect("write");
         std::os::unix::fs::symlink("a.txt", root.join("link")).expect("symlink");
-        let cache = Cache::open(&dir.path().join(".weft"), ResumeOptions::default())
-            .expect("cache");
+        let cache =
+            Cache::open(&dir.path().join(".weft"), ResumeOptions::default()).expect("cache");
         let stored = cache
             .store_output(&OutputSlot {
                 user_path: root.clone(),
@@ -2086,8 +2155,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("result.txt");
         fs::write(&file, "the right content").expect("write");
-        let cache = Cache::open(&dir.path().join(".weft"), ResumeOptions::default())
-            .expect("cache");
+        let cache =
+            Cache::open(&dir.path().join(".weft"), ResumeOptions::default()).expect("cache");
         let slot = OutputSlot {
             user_path: file.clone(),
             at: file.clone(),

@@ -289,8 +289,8 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 if *op == AssignOp::Add {
                     // `x += f()` needs both values, as `x = x + f()` does.
                     let old = self.eval(target)?;
-                    let old = self.need(old, target.span)?;
-                    v = self.need(v, value.span)?;
+                    let old = self.need_shallow(old, target.span)?;
+                    v = self.need_shallow(v, value.span)?;
                     v = self.binary(BinaryOp::Add, old, v, stmt.span)?;
                 }
                 self.assign(target, v)?;
@@ -620,7 +620,13 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             }
             ExprKind::Binary(op, left, right) => {
                 let l = self.eval(left)?;
-                let l = self.need(l, left.span)?;
+                // `+` joins lists without needing their elements: `parts + [f(x)]` does
+                // not wait for `f`. Every other operator needs whole values.
+                let l = if *op == BinaryOp::Add {
+                    self.need_shallow(l, left.span)?
+                } else {
+                    self.need(l, left.span)?
+                };
                 match op {
                     BinaryOp::And if !l.truthy() => return Ok(l),
                     BinaryOp::Or if l.truthy() => return Ok(l),
@@ -631,7 +637,11 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                     _ => {}
                 }
                 let r = self.eval(right)?;
-                let r = self.need(r, right.span)?;
+                let r = if *op == BinaryOp::Add {
+                    self.need_shallow(r, right.span)?
+                } else {
+                    self.need(r, right.span)?
+                };
                 self.binary(*op, l, r, expr.span)
             }
         }

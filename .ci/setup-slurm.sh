@@ -9,7 +9,7 @@ set -euo pipefail
 
 nodes=3
 cores_per_node="${WEFT_SLURM_CORES:-4}"
-memory_per_node_mib="${WEFT_SLURM_MEMORY_MIB:-4096}"
+memory_per_node_mib="${WEFT_SLURM_MEMORY_MIB:-16384}"
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   apt-get update -qq

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use weft_compiler::ast::Type;
 use weft_compiler::value::Value;
 
-use crate::attempt::AttemptSpec;
+use crate::attempt::{AttemptSpec, BodySpec};
 
 use super::wire::{StagedFile, Staging, WireAttempt, WireValue};
 
@@ -272,6 +272,23 @@ pub fn stage_attempt(
             return Err(message);
         }
         values.push((name.clone(), WireValue::from_value(&rewritten)));
+    }
+    // A program named by a path inside the run directory (`binary "./tool"`, an mpi runner
+    // or program) travels too; one elsewhere (`/usr/bin/…`) is the host's own.
+    let programs: Vec<&str> = match spec.body.innermost() {
+        BodySpec::Binary { program, .. } => vec![program.as_str()],
+        BodySpec::Mpi {
+            runner, program, ..
+        } => vec![runner.as_str(), program.as_str()],
+        _ => Vec::new(),
+    };
+    for program in programs.into_iter().filter(|p| p.contains('/')) {
+        if let Ok(relative) = inside_root(root, &spec.workdir, Path::new(program)) {
+            let local = root.join(&relative);
+            if local.is_file() && seen_inputs.insert(relative.clone()) {
+                add_input(&local, &relative, store, &mut staging, &mut seen_inputs)?;
+            }
+        }
     }
     // The attempt's logs come back too: failure reports quote them.
     for log in [files.stdout_log, files.stderr_log] {

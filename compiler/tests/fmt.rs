@@ -492,7 +492,7 @@ fn interpolated_objects_keep_apart_from_literal_braces() {
 fn triple_quoted_language_strings_stay_triple_quoted() {
     assert_formats(
         "workflow main() {\n  let s = \"\"\"\n      Hello {name},\n        indented \"quoted\"\n      bye\n      \"\"\"\n  print(s)\n}\n",
-        "workflow main() {\n    let s = \"\"\"\n        Hello {name},\n          indented \"quoted\"\n        bye\n        \"\"\"\n    print(s)\n}\n",
+        "workflow main() {\n    let s = \"\"\"\n        Hello {name},\n          indented \"quoted\"\n        bye\n    \"\"\"\n    print(s)\n}\n",
     );
 }
 
@@ -500,7 +500,7 @@ fn triple_quoted_language_strings_stay_triple_quoted() {
 fn triple_quoted_scripts_are_reindented() {
     assert_formats(
         "task stats(xs: json) -> json {\nscript \"python3\" \"\"\"\nimport json, os\nif True:\n    print('{x}')\n\nprint(\"done\")\n\"\"\"\n}\n",
-        "task stats(xs: json) -> json {\n    script \"python3\" \"\"\"\n        import json, os\n        if True:\n            print('{x}')\n\n        print(\"done\")\n        \"\"\"\n}\n",
+        "task stats(xs: json) -> json {\n    script \"python3\" \"\"\"\n        import json, os\n        if True:\n            print('{x}')\n\n        print(\"done\")\n    \"\"\"\n}\n",
     );
 }
 
@@ -790,7 +790,7 @@ fn raw_values_a_triple_string_cannot_hold_fall_back_to_quotes() {
 fn built_raw_values_with_line_breaks_become_triple_quoted() {
     assert_eq!(
         format_module(&shell_task("echo a\necho b\n", false), ""),
-        "task t() {\n    shell \"\"\"\n        echo a\n        echo b\n        \"\"\"\n}\n"
+        "task t() {\n    shell \"\"\"\n        echo a\n        echo b\n    \"\"\"\n}\n"
     );
 }
 

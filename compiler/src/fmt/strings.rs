@@ -159,8 +159,8 @@ pub(super) fn forced_triple(content: &str, indent: usize) -> String {
 }
 
 /// `"""`, a line break, each line one level deeper than the code (empty lines stay empty),
-/// and the closing quotes on their own line when the value ends with a line break, else
-/// right after the last line.
+/// and the closing quotes on their own line at the code's indentation when the value ends
+/// with a line break, else right after the last line.
 fn block_layout(body_lines: &[&str], ends_with_newline: bool, indent: usize) -> String {
     let deeper = INDENT.repeat(indent + 1);
     let mut out = String::from("\"\"\"\n");
@@ -174,8 +174,10 @@ fn block_layout(body_lines: &[&str], ends_with_newline: bool, indent: usize) -> 
         }
     }
     if ends_with_newline {
+        // At the code's own indentation, as LANGUAGE.md writes it: the dedent drops that
+        // last line whatever its indentation.
         out.push('\n');
-        out.push_str(&deeper);
+        out.push_str(&INDENT.repeat(indent));
     }
     out.push_str("\"\"\"");
     out
@@ -260,7 +262,7 @@ mod tests {
         );
         assert_eq!(
             triple_layout("a\n\nb\n", 1, QuoteEnd::Unescaped).unwrap(),
-            "\"\"\"\n        a\n\n        b\n        \"\"\""
+            "\"\"\"\n        a\n\n        b\n    \"\"\""
         );
     }
 

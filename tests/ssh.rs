@@ -307,3 +307,53 @@ fn killing_the_last_host_stops_the_run_with_a_clear_error() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("every host is lost"), "stderr:\n{stderr}");
 }
+
+#[test]
+fn multinode_and_mpi_nodes_reserve_several_hosts_and_name_them() {
+    if !ssh_hosts() {
+        return;
+    }
+    let config = ssh_config(&[
+        host("weft-host1", 1, ""),
+        host("weft-host2", 1, ""),
+        host("weft-host3", 1, ""),
+    ]);
+    let workflow = r#"
+task pair(o: out file) {
+    multinode 2
+    shell "echo $WEFT_NUM_NODES $WEFT_HOSTNAMES > {{o}}"
+}
+
+task everywhere(o: out file as stdout) {
+    mpi "./show.sh" { runner: "./fake-mpirun", processes: 3, nodes: 3 }
+}
+
+workflow main() {
+    pair("pair.txt")
+    everywhere("mpi.txt")
+}
+"#;
+    let dir = project(workflow, &config);
+    let script = |name: &str, body: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    // The runner drops `-n N` and runs the program once.
+    script("fake-mpirun", "#!/bin/sh\nshift 2\nexec \"$@\"\n");
+    script(
+        "show.sh",
+        "#!/bin/sh\necho \"$WEFT_NUM_NODES $WEFT_HOSTNAMES\"\n",
+    );
+    let output = run_in(dir.path(), &[], LIMIT);
+    assert_status(&output, 0);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pair.txt")).unwrap(),
+        "2 weft-host1,weft-host2\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mpi.txt")).unwrap(),
+        "3 weft-host1,weft-host2,weft-host3\n"
+    );
+}

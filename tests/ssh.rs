@@ -357,3 +357,38 @@ workflow main() {
         "3 weft-host1,weft-host2,weft-host3\n"
     );
 }
+
+#[test]
+fn a_task_only_a_lost_host_could_run_fails_instead_of_waiting() {
+    if !ssh_hosts() {
+        return;
+    }
+    let mut spare = SpareHost::start();
+    let config = ssh_config(&[
+        host("weft-spare", 1, ", labels: [gold]"),
+        host("weft-host1", 1, ""),
+    ]);
+    // The second call waits for the spare's only core when the spare dies.
+    let workflow = r#"
+task golden(i: int, o: out file) {
+    constraint { labels: ["gold"] }
+    shell "touch started-{{i}}; sleep 30; echo {{i}} > {{o}}"
+}
+
+workflow main() {
+    golden(0, "g0.txt")
+    golden(1, "g1.txt")
+}
+"#;
+    let dir = project(workflow, &config);
+    let child = spawn_in(dir.path(), &[], &["run", "main.wf"]);
+    let started = wait_for(Duration::from_secs(30), || {
+        dir.path().join("started-0").exists()
+    });
+    assert!(started, "the first task did not start");
+    spare.kill();
+    let output = wait_with_limit(child, Duration::from_secs(20));
+    assert_status(&output, 1);
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("no host left can run"), "stderr:\n{stderr}");
+}

@@ -465,6 +465,14 @@ impl Dispatcher {
         })
     }
 
+    /// Whether resources not lost could serve one of the task's implementations.
+    fn live_resources_serve_any(&self, id: &TaskId) -> bool {
+        self.tasks[id]
+            .settings
+            .as_ref()
+            .is_none_or(|settings| settings.iter().any(|s| self.live_resources_serve(s)))
+    }
+
     /// Whether enough resources not lost could serve the settings when idle.
     fn live_resources_serve(&self, settings: &Settings) -> bool {
         let needed = nodes_of(settings).unwrap_or(1) as usize;
@@ -927,10 +935,36 @@ impl Dispatcher {
                     "weft: host {} is lost; its tasks run on the other hosts",
                     self.pool.spec(resource).name
                 );
+                self.fail_stranded_tasks();
             }
         }
         self.hold_lost_resources();
         any
+    }
+
+    /// Ready tasks that only lost resources could serve would wait forever: they fail, as
+    /// an unsatisfiable task does (§4.3), and the run stops.
+    fn fail_stranded_tasks(&mut self) {
+        let stranded: Vec<TaskId> = self
+            .ready
+            .iter()
+            .map(|&(_, id)| id)
+            .filter(|id| !self.live_resources_serve_any(id))
+            .collect();
+        for id in stranded {
+            self.ready.remove(&(true, id));
+            self.ready.remove(&(false, id));
+            let state = &self.tasks[&id];
+            eprintln!(
+                "weft::unsatisfiable: no host left can run `{}` ({}:{}): the hosts that could are lost",
+                state.sub.task.name,
+                state.sub.site.file.path.display(),
+                state.sub.site.line()
+            );
+            self.summary.failure = true;
+            self.end_task(id, Status::Failed);
+            self.abort();
+        }
     }
 
     /// Reserves whatever is free on lost resources, for good: nothing is placed there again.

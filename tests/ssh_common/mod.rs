@@ -147,13 +147,19 @@ pub fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
 /// by the test, so that killing it disturbs no other test.
 pub struct SpareHost {
     sshd: Option<Child>,
+    /// One spare host at a time: the tests of one binary run in parallel.
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
+
+static SPARE_IN_USE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The spare host's port: the one after the three test hosts (.ci/setup-ssh.sh).
 const SPARE_PORT: u16 = 2204;
 
 impl SpareHost {
     pub fn start() -> SpareHost {
+        // A test that failed while holding the spare leaves the lock poisoned, not broken.
+        let alone = SPARE_IN_USE.lock().unwrap_or_else(|e| e.into_inner());
         let config = PathBuf::from("/run/weft-sshd/sshd_host1.conf");
         let sshd = Command::new("/usr/sbin/sshd")
             .arg("-D")
@@ -165,7 +171,10 @@ impl SpareHost {
             .stdin(Stdio::null())
             .spawn()
             .expect("sshd for the spare host starts");
-        let host = SpareHost { sshd: Some(sshd) };
+        let host = SpareHost {
+            sshd: Some(sshd),
+            _alone: alone,
+        };
         let up = wait_for(Duration::from_secs(10), || {
             Command::new("ssh")
                 .args(["-o", "BatchMode=yes", "-o", "ConnectTimeout=2"])

@@ -591,7 +591,6 @@ impl Dispatcher {
                 .join(format!("{}-{}", id, state.sub.task.name))
                 .join(format!("attempt-{}", state.attempt))
         };
-        let _ = std::fs::create_dir_all(&attempt_dir);
         let attempt = self.tasks[&id].attempt;
         self.recorder
             .attempt_started(id, attempt, &reservations, &attempt_dir);
@@ -670,6 +669,13 @@ impl Dispatcher {
                 self.recorder.notes(),
             )
         });
+        // A hit that is cheap to restore ends here, without a task of its own (nor an
+        // attempt folder: making thousands of them is most of what a resume costs).
+        if let Some(outcome) = probe.as_ref().and_then(|p| p.restore_now()) {
+            let _ = tx.send(Finished::Attempt { id, outcome, dir });
+            return;
+        }
+        let _ = std::fs::create_dir_all(&dir);
         let launcher = self.options.launcher.clone();
         let running: crate::launch::Running = match probe {
             Some(probe) => Box::pin(probe.run(move || launcher.launch(*spec, resources, cancel))),

@@ -63,6 +63,11 @@ const KEY_FORMAT: &[u8] = b"weft-resume-key-1";
 /// How much of a file the fast fingerprint reads.
 const FAST_PREFIX: u64 = 1 << 20;
 
+/// An attempt reading at most this many files of at most `CHEAP_BYTES` each is looked up
+/// and restored on the dispatcher's thread (see [`Probe::restore_now`]).
+const CHEAP_INPUTS: usize = 16;
+const CHEAP_BYTES: u64 = 64 * 1024;
+
 const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entries");
 const KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("keys");
 const CALLS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("calls");
@@ -783,8 +788,8 @@ enum WriteOp {
         history: Vec<u8>,
         now_ms: u64,
     },
-    /// A run reused the entry: it stays for `weft clean`.
-    Touch { id: blake3::Hash, now_ms: u64 },
+    /// A run reused these entries (id, when): they stay for `weft clean`.
+    Touch(Vec<(blake3::Hash, u64)>),
     /// The entry's blobs are damaged: it goes.
     Forget { id: blake3::Hash },
 }
@@ -798,6 +803,9 @@ pub struct Cache {
     hashing: Hashing,
     writer: Mutex<Option<mpsc::Sender<WriteOp>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<Vec<String>>>>,
+    /// Reused entries not handed to the writer yet: sent in bulk, so a resume of many
+    /// small calls does not wake the writer once per call.
+    touches: Mutex<Vec<(blake3::Hash, u64)>>,
     tmp_counter: AtomicU64,
 }
 
@@ -848,6 +856,7 @@ impl Cache {
             hashing: Hashing::default(),
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(Some(thread)),
+            touches: Mutex::new(Vec::new()),
             tmp_counter: AtomicU64::new(0),
         }))
     }
@@ -856,8 +865,28 @@ impl Cache {
         self.options
     }
 
+    /// Notes that the run reused an entry.
+    fn touch(&self, id: blake3::Hash) {
+        const BATCH: usize = 4096;
+        let full = self.touches.lock().ok().and_then(|mut touches| {
+            touches.push((id, now_ms()));
+            (touches.len() >= BATCH).then(|| std::mem::take(&mut *touches))
+        });
+        if let Some(batch) = full {
+            self.send(WriteOp::Touch(batch));
+        }
+    }
+
     /// Waits until every result handed over is committed. Later stores are dropped.
     pub fn close(&self) {
+        let touches = self
+            .touches
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        if !touches.is_empty() {
+            self.send(WriteOp::Touch(touches));
+        }
         if let Ok(mut writer) = self.writer.lock() {
             writer.take();
         }
@@ -1114,9 +1143,11 @@ fn commit_batch(db: &Database, batch: Vec<WriteOp>, durable: bool) -> Result<(),
                         .insert(identity.as_bytes().as_slice(), history.as_slice())
                         .map_err(|e| e.to_string())?;
                 }
-                WriteOp::Touch { id, now_ms } => {
-                    used.insert(id.as_bytes().as_slice(), now_ms)
-                        .map_err(|e| e.to_string())?;
+                WriteOp::Touch(touches) => {
+                    for (id, now_ms) in touches {
+                        used.insert(id.as_bytes().as_slice(), now_ms)
+                            .map_err(|e| e.to_string())?;
+                    }
                 }
                 // Keys naming it are left dangling: a lookup through them is a miss, and
                 // `weft clean` removes them.
@@ -1330,6 +1361,50 @@ impl Probe {
         }
     }
 
+    /// Restores the attempt at once when that is cheap: its inputs are a few small files
+    /// and its outputs, if found, are small. `None` means: go through [`Probe::run`]. This
+    /// is what lets a resumed run of many small calls decide quickly, without a thread
+    /// hand-off per call.
+    pub fn restore_now(&self) -> Option<AttemptOutcome> {
+        if !self.cache.options.reuse || self.shape.inputs.len() > CHEAP_INPUTS {
+            return None;
+        }
+        for input in &self.shape.inputs {
+            match fs::metadata(&input.at) {
+                Ok(meta) if meta.is_file() && meta.len() <= CHEAP_BYTES => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                _ => return None,
+            }
+        }
+        let Lookup::Hit { key, id, entry } = self.look_up() else {
+            return None;
+        };
+        let restored_bytes: u64 = entry
+            .outputs
+            .iter()
+            .map(|o| match o {
+                StoredOutput::File(f) => f.size,
+                StoredOutput::Dir { tree } => tree
+                    .iter()
+                    .map(|(_, n)| match n {
+                        StoredNode::File(f) => f.size,
+                        _ => 0,
+                    })
+                    .sum(),
+            })
+            .sum();
+        if restored_bytes > CHEAP_BYTES * CHEAP_INPUTS as u64 {
+            return None;
+        }
+        if self.cache.restore(&entry, &self.outputs).is_err() {
+            // The slow path says what is wrong and forgets the entry.
+            return None;
+        }
+        self.cache.touch(id);
+        self.note(Some(key), true, None);
+        Some(entry.outcome())
+    }
+
     /// Restores the attempt from the cache, or runs it with `launch` (and stores a
     /// success).
     pub async fn run(self, launch: impl FnOnce() -> Running + Send) -> AttemptOutcome {
@@ -1364,10 +1439,7 @@ impl Probe {
         };
         match lookup {
             Lookup::Hit { key, id, entry } => {
-                probe.cache.send(WriteOp::Touch {
-                    id,
-                    now_ms: now_ms(),
-                });
+                probe.cache.touch(id);
                 probe.note(Some(key), true, None);
                 entry.outcome()
             }

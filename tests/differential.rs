@@ -188,67 +188,27 @@ impl Rng {
 struct Model {
     /// Files that certainly exist here, whatever the values of futures.
     exists: [bool; FILES],
-    /// Files whose current version may be the one at the user's path: never written by a
-    /// task yet, or last written or deleted by the body.
-    maybe_at_user: [bool; FILES],
 }
 
 impl Model {
     fn start() -> Model {
         Model {
             exists: [false; FILES],
-            maybe_at_user: [true; FILES],
         }
     }
 
-    /// What holds after one of two branches ran: certainties of both, possibilities of either.
+    /// What is certain after one of two branches ran: only what both make certain.
     fn meet(&self, other: &Model) -> Model {
         let mut meet = self.clone();
         for i in 0..FILES {
             meet.exists[i] &= other.exists[i];
-            meet.maybe_at_user[i] |= other.maybe_at_user[i];
         }
         meet
-    }
-
-    /// A task wrote the file (under a fixed name).
-    fn task_wrote(&mut self, index: usize) {
-        self.exists[index] = true;
-        self.maybe_at_user[index] = false;
     }
 
     fn existing(&self) -> Vec<usize> {
         (0..FILES).filter(|&i| self.exists[i]).collect()
     }
-}
-
-/// Which constructs the generator uses. Some are switched off to stay clear of runtime bugs
-/// that are known (each has a `bug_*` test below) while they are not fixed, so that the
-/// rest of the language keeps being compared.
-#[derive(Clone, Copy)]
-struct Features {
-    /// Body `delete` calls.
-    delete: bool,
-    /// `inout`, `commutative` and `concurrent` accesses to a version at the user's path
-    /// (else a task writes the file first).
-    updates_of_user_versions: bool,
-    /// Runs of `commutative` accesses left open, so that the body may wait between two
-    /// members (else an `inout` access closes each run at once).
-    open_commutative_runs: bool,
-}
-
-impl Features {
-    const ALL: Features = Features {
-        delete: true,
-        updates_of_user_versions: true,
-        open_commutative_runs: true,
-    };
-
-    const AVOIDING_KNOWN_BUGS: Features = Features {
-        delete: false,
-        updates_of_user_versions: false,
-        open_commutative_runs: false,
-    };
 }
 
 /// An int future the body may use: its variable name, and whether an ignored failure may
@@ -261,7 +221,6 @@ struct IntVar {
 
 struct Generator {
     rng: Rng,
-    features: Features,
     text: String,
     indent: usize,
     /// Task calls the rest of the program may still make (a loop's body counts once per
@@ -286,12 +245,11 @@ struct Program {
 }
 
 impl Generator {
-    fn new(seed: u64, features: Features) -> Generator {
+    fn new(seed: u64) -> Generator {
         let mut rng = Rng::new(seed);
         let calls = rng.between(5, 15);
         Generator {
             rng,
-            features,
             text: String::new(),
             indent: 1,
             calls_left: calls,
@@ -305,9 +263,9 @@ impl Generator {
         }
     }
 
-    /// The program of a seed: always the same text for the same seed and features.
-    fn program(seed: u64, features: Features) -> Program {
-        let mut generator = Generator::new(seed, features);
+    /// The program of a seed: always the same text for the same seed.
+    fn program(seed: u64) -> Program {
+        let mut generator = Generator::new(seed);
         let budget = generator.calls_left;
         // Statements that make no call still end: a program has at most this many.
         let mut statements = 0;
@@ -382,50 +340,9 @@ impl Generator {
             self.varying_file()
         } else {
             let index = self.any_file();
-            self.model.task_wrote(index);
+            self.model.exists[index] = true;
             Generator::file_name(index)
         }
-    }
-
-    /// A file for an `inout` access to take, or `None` when the budget cannot pay for it.
-    /// Unless `updates_of_user_versions`, only a file whose version a task wrote: if there
-    /// is none, a `put` first writes one (one more call).
-    fn update_target(&mut self) -> Option<String> {
-        if self.features.updates_of_user_versions {
-            return self.spend(1).then(|| self.target());
-        }
-        let written: Vec<usize> = (0..FILES)
-            .filter(|&i| !self.model.maybe_at_user[i])
-            .collect();
-        if written.len() == FILES && !self.loop_vars.is_empty() && self.rng.chance(40) {
-            return self.spend(1).then(|| self.varying_file());
-        }
-        if let Some(&index) = written.get(self.rng.below(written.len().max(1))) {
-            return self.spend(1).then(|| Generator::file_name(index));
-        }
-        let index = self.any_file();
-        self.ensure_task_version(index, 1)
-            .then(|| Generator::file_name(index))
-    }
-
-    /// Unless `updates_of_user_versions`, makes the file's current version a task's (a
-    /// `put`) if it may be at the user's path. Spends that call and `then` more, or nothing
-    /// and false if the budget cannot pay for both.
-    fn ensure_task_version(&mut self, index: usize, then: usize) -> bool {
-        let needs_put = !self.features.updates_of_user_versions && self.model.maybe_at_user[index];
-        if !self.spend(then + usize::from(needs_put)) {
-            return false;
-        }
-        if needs_put {
-            let tag = self.tag();
-            let delay = self.delay();
-            self.line(format!(
-                "put({tag}, {}, {delay})",
-                Generator::file_name(index)
-            ));
-            self.model.task_wrote(index);
-        }
-        true
     }
 
     /// `"f{(i0 + 3) % 5}.txt"`: a file chosen by the iteration.
@@ -548,10 +465,11 @@ impl Generator {
     }
 
     fn append(&mut self) {
-        let tag = self.tag();
-        let Some(file) = self.update_target() else {
+        if !self.spend(1) {
             return;
-        };
+        }
+        let tag = self.tag();
+        let file = self.target();
         let delay = self.delay();
         self.line(format!("append({tag}, {file}, {delay})"));
     }
@@ -572,9 +490,10 @@ impl Generator {
         let Some(source) = self.source() else {
             return self.append();
         };
-        let Some(file) = self.update_target() else {
+        if !self.spend(1) {
             return;
-        };
+        }
+        let file = self.target();
         let delay = self.delay();
         self.line(format!("absorb({source}, {file}, {delay})"));
     }
@@ -594,14 +513,13 @@ impl Generator {
     }
 
     /// A run of `commutative` read-modify-writes of one file, straight or in a loop. Each
-    /// sorts the file, so the run's result is the same in any order. Unless
-    /// `open_commutative_runs`, an `inout` sort closes the run at once.
+    /// sorts the file, so the run's result is the same in any order. The run stays open:
+    /// a later run on the file joins it, even when the body waited in between.
     fn commutative_run(&mut self) {
         let index = self.any_file();
         let file = Generator::file_name(index);
         let members = self.rng.between(2, 3);
-        let closed = !self.features.open_commutative_runs;
-        if !self.ensure_task_version(index, members + usize::from(closed)) {
+        if !self.spend(members) {
             return self.append();
         }
         if self.block_depth < MAX_BLOCK_DEPTH && self.rng.chance(50) {
@@ -620,10 +538,7 @@ impl Generator {
                 self.line(format!("bag_add({tag}, {file}, {delay})"));
             }
         }
-        if closed {
-            self.line(format!("sort_in_place({file})"));
-        }
-        self.model.task_wrote(index);
+        self.model.exists[index] = true;
     }
 
     /// A run of `concurrent` appends to one file, then a sort that makes their result
@@ -632,7 +547,7 @@ impl Generator {
         let index = self.any_file();
         let file = Generator::file_name(index);
         let members = self.rng.between(2, 3);
-        if !self.ensure_task_version(index, members + 1) {
+        if !self.spend(members + 1) {
             return self.append();
         }
         for _ in 0..members {
@@ -641,7 +556,7 @@ impl Generator {
             self.line(format!("bag_join({tag}, {file}, {delay})"));
         }
         self.line(format!("sort_in_place({file})"));
-        self.model.task_wrote(index);
+        self.model.exists[index] = true;
     }
 
     fn push(&mut self) {
@@ -678,20 +593,18 @@ impl Generator {
     fn flaky(&mut self) {
         let mode = *self.rng.pick(&[0, 1, 2, 2]);
         let tag = self.tag();
-        let kind = self.rng.below(3);
-        if kind == 1 {
-            if let Some(file) = self.update_target() {
-                self.line(format!("flaky_append({tag}, {file}, {mode})"));
-            }
-            return;
-        }
         if !self.spend(1) {
             return;
         }
+        let kind = self.rng.below(3);
         let counted = if kind == 2 { self.source() } else { None };
-        match counted {
-            Some(file) => self.declare_int(format!("flaky_count({file}, {mode})"), true),
-            None => {
+        match (kind, counted) {
+            (1, _) => {
+                let file = self.target();
+                self.line(format!("flaky_append({tag}, {file}, {mode})"));
+            }
+            (_, Some(file)) => self.declare_int(format!("flaky_count({file}, {mode})"), true),
+            (_, None) => {
                 let file = self.target();
                 self.line(format!("flaky_put({tag}, {file}, {mode})"));
             }
@@ -737,29 +650,22 @@ impl Generator {
     }
 
     fn body_write(&mut self) {
-        // In a loop, a later iteration would update the version the body wrote: a task
-        // writes instead when such updates are off.
-        if !self.features.updates_of_user_versions && !self.loop_vars.is_empty() {
-            return self.put();
-        }
         let index = self.any_file();
         let tag = self.tag();
         // The tag is a string literal: its closing quote goes after the line break.
         let text = format!("{}\\n\"", tag.trim_end_matches('"'));
         self.line(format!("write({}, {text})", Generator::file_name(index)));
         self.model.exists[index] = true;
-        self.model.maybe_at_user[index] = true;
     }
 
     /// `delete`: never in a loop, where a later iteration could read the deleted file.
     fn delete(&mut self) {
-        if !self.features.delete || !self.loop_vars.is_empty() {
+        if !self.loop_vars.is_empty() {
             return self.body_write();
         }
         let index = self.any_file();
         self.line(format!("delete({})", Generator::file_name(index)));
         self.model.exists[index] = false;
-        self.model.maybe_at_user[index] = true;
     }
 
     fn for_loop(&mut self) {
@@ -902,8 +808,8 @@ fn snapshot(root: &Path, dir: &Path, files: &mut BTreeMap<String, Vec<u8>>) -> s
 }
 
 /// Runs one seed's program both ways; `Err` describes how they differ.
-fn check_seed(seed: u64, features: Features) -> Result<(), String> {
-    let program = Generator::program(seed, features);
+fn check_seed(seed: u64) -> Result<(), String> {
+    let program = Generator::program(seed);
     if std::env::var_os("WEFT_DIFF_PRINT").is_some() {
         eprintln!("--- seed {seed} ---\n{}", program.text);
     }
@@ -996,7 +902,7 @@ fn seeds() -> Vec<u64> {
 }
 
 /// Checks every seed on a pool of `WORKERS` threads; the reports of the seeds that failed.
-fn check_seeds(seeds: &[u64], features: Features) -> Vec<String> {
+fn check_seeds(seeds: &[u64]) -> Vec<String> {
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -1004,7 +910,7 @@ fn check_seeds(seeds: &[u64], features: Features) -> Vec<String> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&seed) = seeds.get(i) else { break };
-                if let Err(report) = check_seed(seed, features) {
+                if let Err(report) = check_seed(seed) {
                     failures
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
@@ -1018,10 +924,10 @@ fn check_seeds(seeds: &[u64], features: Features) -> Vec<String> {
     failures.into_iter().map(|(_, report)| report).collect()
 }
 
-/// Checks the programs of every seed with these features; panics naming those that differ.
-fn assert_parallel_runs_match_sequential_runs(features: Features) {
+#[test]
+fn parallel_runs_match_sequential_runs() {
     let seeds = seeds();
-    let failures = check_seeds(&seeds, features);
+    let failures = check_seeds(&seeds);
     // A few full reports are enough to start from; every failing seed is named.
     const SHOWN: usize = 3;
     let mut message = String::new();
@@ -1041,74 +947,29 @@ fn assert_parallel_runs_match_sequential_runs(features: Features) {
     );
 }
 
-/// The whole language the generator knows, bugs included: the test to run once the
-/// `bug_*` tests below pass.
-#[test]
-#[ignore = "bug: the runtime diverges from --sequential on the patterns of the bug_* tests"]
-fn parallel_runs_match_sequential_runs() {
-    assert_parallel_runs_match_sequential_runs(Features::ALL);
-}
-
-/// Everything but the patterns of the known bugs, so that the rest keeps being compared.
-#[test]
-fn parallel_runs_match_sequential_runs_avoiding_known_bugs() {
-    assert_parallel_runs_match_sequential_runs(Features::AVOIDING_KNOWN_BUGS);
-}
-
 #[test]
 fn a_seed_always_gives_the_same_program() {
-    for features in [Features::ALL, Features::AVOIDING_KNOWN_BUGS] {
-        for seed in [0, 1, 99, 12345] {
-            assert_eq!(
-                Generator::program(seed, features).text,
-                Generator::program(seed, features).text
-            );
-        }
-        assert_ne!(
-            Generator::program(1, features).text,
-            Generator::program(2, features).text
-        );
+    for seed in [0, 1, 99, 12345] {
+        assert_eq!(Generator::program(seed).text, Generator::program(seed).text);
     }
+    assert_ne!(Generator::program(1).text, Generator::program(2).text);
 }
 
 #[test]
 fn programs_stay_within_the_call_budget() {
-    for features in [Features::ALL, Features::AVOIDING_KNOWN_BUGS] {
-        for seed in 0..2000 {
-            let program = Generator::program(seed, features);
-            assert!(
-                (1..=15).contains(&program.max_calls),
-                "seed {seed} makes up to {} calls:\n{}",
-                program.max_calls,
-                program.text
-            );
-        }
-    }
-}
-
-/// With the known bugs avoided, no program updates a version the body wrote, deletes a
-/// file, or leaves a commutative run open.
-#[test]
-fn avoiding_known_bugs_leaves_out_their_patterns() {
-    for seed in 0..500 {
-        let text = Generator::program(seed, Features::AVOIDING_KNOWN_BUGS).text;
-        let body = &text[text.find("workflow main").expect("a main workflow")..];
-        assert!(!body.contains("delete("), "seed {seed} deletes:\n{body}");
-        let lines: Vec<&str> = body.lines().map(str::trim).collect();
-        for (i, line) in lines.iter().enumerate() {
-            if line.starts_with("bag_add(") || line.starts_with("for k") {
-                let closes = lines[i + 1..]
-                    .iter()
-                    .find(|l| !l.starts_with("bag_add(") && **l != "}")
-                    .is_some_and(|l| l.starts_with("sort_in_place("));
-                assert!(closes, "seed {seed}: a commutative run left open:\n{body}");
-            }
-        }
+    for seed in 0..2000 {
+        let program = Generator::program(seed);
+        assert!(
+            (1..=15).contains(&program.max_calls),
+            "seed {seed} makes up to {} calls:\n{}",
+            program.max_calls,
+            program.text
+        );
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known bugs, each as the smallest program found for it
+// Bugs the generator found (fixed in c06fed2), each as the smallest program found for it
 // ---------------------------------------------------------------------------------------------
 
 /// Runs a program both ways; each run's outcome, or why it could not run.
@@ -1138,12 +999,10 @@ fn assert_file_in_both_runs(text: &str, file: &str, expected: &str) {
 }
 
 /// An `inout` task whose input version lives at the user's path (a file no task wrote yet)
-/// starts late, after a later `out` of the same file was published there: it copies that
-/// newer version instead of the one it reads. `Versions::prepare_write` copies from
-/// `read_path`, and the dispatcher counts only plain reads as readers of the user's path.
+/// starts late, after a later `out` of the same file ended: it must start from the version
+/// it reads, not from the newer one (once published over the user's path and copied).
 #[test]
-#[ignore = "bug: a delayed inout copies a newer version published at the user's path"]
-fn bug_delayed_inout_copies_a_later_version() {
+fn a_delayed_inout_starts_from_the_version_it_reads() {
     let program = r#"
 task slow_put(o: out file) {
     shell "sleep 0.3; printf 'slow\n' > {{o}}"
@@ -1168,11 +1027,10 @@ workflow main() {
 }
 
 /// A member of a commutative run submitted after every earlier member ended (the body
-/// waited in between) writes the run's version after it was published: its change never
-/// reaches the user's path. Wrong in both modes (`bag.txt` holds only `a`).
+/// waited in between) changes the run's version after it was published: its change must
+/// reach the user's path too (it was lost, in both modes).
 #[test]
-#[ignore = "bug: a run member that starts after the run's version was published is lost"]
-fn bug_late_member_of_a_commutative_run_is_lost() {
+fn a_late_member_of_a_commutative_run_reaches_the_file() {
     let program = r#"
 task bag_add(tag: str, f: commutative file) {
     shell "{ if [ -e {{f}} ]; then cat {{f}}; fi; printf '%s\n' {{tag}}; } | sort > {{f}}.next; mv {{f}}.next {{f}}"
@@ -1190,11 +1048,10 @@ workflow main() {
 }
 
 /// `delete` removes the user's path only once earlier tasks are done; a task that updates
-/// the file after the delete starts at once and copies the deleted content, still at the
-/// user's path, instead of starting from a missing file.
+/// the file after the delete starts at once, and must start from a missing file, not from
+/// the deleted content still at the user's path.
 #[test]
-#[ignore = "bug: an inout after delete() copies the deleted file when the removal is deferred"]
-fn bug_inout_after_delete_copies_the_deleted_file() {
+fn an_inout_after_delete_starts_from_a_missing_file() {
     let program = r#"
 task slow_read(f: file) {
     shell "sleep 0.3; cat {{f}} > /dev/null"
@@ -1212,12 +1069,11 @@ workflow main() {
     assert_file_in_both_runs(program, "f.txt", "new\n");
 }
 
-/// `write` after `delete` of a file a running task uses never returns: the body waits for
-/// the pending removal, and the dispatcher wakes task waiters before it runs the removals
-/// that the same task end allows (`end_task_bookkeeping`), never after.
+/// `write` after `delete` of a file a running task uses waits for the removal; the run must
+/// go on once it happens (the body was never woken: the dispatcher woke waiters before
+/// running the removals that the same task end allowed).
 #[test]
-#[ignore = "bug: write() after delete() of a file a running task uses hangs the run"]
-fn bug_write_after_delete_hangs() {
+fn write_after_delete_returns_once_the_removal_is_done() {
     let program = r#"
 task put(o: out file) {
     shell "sleep 0.2; printf 'a\n' > {{o}}"
@@ -1225,7 +1081,7 @@ task put(o: out file) {
 workflow main() {
     put("f0.txt")
     delete("f0.txt")
-    write("f0.txt", "b\n")    // waits for the removal, which happens, but is never told
+    write("f0.txt", "b\n")    // waits for the removal, then writes
     print(read("f0.txt"))
 }
 "#;

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::measure::{self, mebibytes, seconds, Measured};
-use crate::programs::million_calls;
+use crate::programs::{million_calls, Variant};
 use crate::table::Table;
 use crate::PlanArgs;
 
@@ -14,7 +14,7 @@ const GOAL_RSS_KIB: u64 = 1024 * 1024;
 
 pub fn run(weft: &Path, args: PlanArgs) -> Result<(), String> {
     let dir = measure::temp_dir()?;
-    let program = measure::write_file(dir.path(), "main.wf", &million_calls(args))?;
+    let program = measure::write_file(dir.path(), "main.wf", &million_calls(args, Variant::Calls))?;
     let graph = dir.path().join("graph.json");
     let calls = args.outer * args.inner;
     println!(

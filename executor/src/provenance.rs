@@ -22,13 +22,49 @@ use sha2::{Digest, Sha256};
 use weft_compiler::ast::Type;
 use weft_compiler::program::{Program, STD_DIR};
 
-use crate::record::{rfc3339, write_file_atomically, AttemptStatus, RunRecord, TaskStatus};
+use crate::record::{write_file_atomically, AttemptStatus, RunRecord, TaskStatus};
 
 pub const PROCESS_RUN_CRATE: &str = "https://w3id.org/ro/wfrun/process/0.5";
 pub const WORKFLOW_RUN_CRATE: &str = "https://w3id.org/ro/wfrun/workflow/0.5";
 pub const WORKFLOW_RO_CRATE: &str = "https://w3id.org/workflowhub/workflow-ro-crate/1.0";
 pub const RO_CRATE: &str = "https://w3id.org/ro/crate/1.1";
 const FORMAL_PARAMETER: &str = "https://bioschemas.org/profiles/FormalParameter/1.0-RELEASE";
+const COMPUTATIONAL_WORKFLOW: &str =
+    "https://bioschemas.org/profiles/ComputationalWorkflow/1.0-RELEASE";
+/// The root dataset's `license`: RO-Crate requires one, and a string is allowed.
+pub const LICENSE_NOT_GIVEN: &str = "not specified: the workflow's author did not say";
+
+/// ISO 8601 with an explicit offset (`…T07:08:06.242+00:00`), the form the Process Run
+/// Crate profile checks for.
+fn iso8601(us: u64) -> String {
+    let time = crate::record::rfc3339(us);
+    match time.strip_suffix('Z') {
+        Some(utc) => format!("{utc}+00:00"),
+        None => time,
+    }
+}
+
+/// The text of the first task of that name, as written.
+fn task_source<'a>(program: &'a Program, name: &str) -> Option<&'a str> {
+    program.modules.iter().find_map(|module| {
+        let index = *module.tasks.get(name)?;
+        match module.ast.items.get(index)? {
+            weft_compiler::ast::Item::Task(task) => {
+                module.file.text.get(task.span.start..task.span.end)
+            }
+            _ => None,
+        }
+    })
+}
+
+/// A short digest of a text: the `version` of a task or workflow as it ran.
+fn short_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
 fn sha256_of(path: &Path) -> Option<(String, u64)> {
     let mut file = std::fs::File::open(path).ok()?;
@@ -116,7 +152,7 @@ impl DataEntities {
             }
         }
         if let Ok(modified) = std::fs::metadata(&absolute).and_then(|m| m.modified()) {
-            entity["dateModified"] = json!(rfc3339(crate::record::to_us(modified)));
+            entity["dateModified"] = json!(iso8601(crate::record::to_us(modified)));
         }
         self.entities.push(entity);
         self.by_path.insert(absolute, id.clone());
@@ -124,8 +160,9 @@ impl DataEntities {
     }
 }
 
+/// As the profiles write it: the status's URL as a string.
 fn action_status(ok: bool) -> Value {
-    id_ref(if ok {
+    json!(if ok {
         "http://schema.org/CompletedActionStatus"
     } else {
         "http://schema.org/FailedActionStatus"
@@ -267,16 +304,21 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
                 "@type": "CreateAction",
                 "name": format!("{} ({}), attempt {}", task.name, task.place(), attempt.attempt),
                 "instrument": id_ref(&instrument),
-                "startTime": rfc3339(attempt.start_us),
-                "endTime": rfc3339(attempt.end_us),
+                "startTime": iso8601(attempt.start_us),
+                "endTime": iso8601(attempt.end_us),
                 "actionStatus": action_status(ok),
                 "object": object,
                 "result": result,
-                "resource": attempt.resource,
+                "description": format!(
+                    "Ran on {}, slot {}: {}.",
+                    attempt.resource,
+                    attempt.slot,
+                    attempt.status.as_str()
+                ),
             });
             if attempt.status == AttemptStatus::Cached {
                 action["description"] = json!(
-                    "restored from weft's cache: an attempt with the same key completed before"
+                    "Restored from weft's cache: an attempt with the same key completed before."
                 );
             }
             if let Some(message) = &attempt.message {
@@ -332,6 +374,8 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
     let mut main = json!({
         "@id": main_id,
         "@type": ["File", "SoftwareSourceCode", "ComputationalWorkflow"],
+        "conformsTo": id_ref(COMPUTATIONAL_WORKFLOW),
+        "version": short_digest(&root_module.file.text),
         "name": format!("{} ({})", record.workflow, root_module.file.path.display()),
         "programmingLanguage": id_ref("#weft-language"),
         "encodingFormat": "text/x-weft",
@@ -369,7 +413,8 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
                 record.tasks.len(),
                 record.status
             ),
-            "datePublished": rfc3339(record.end_us),
+            "datePublished": iso8601(record.end_us),
+            "license": LICENSE_NOT_GIVEN,
             "conformsTo": [
                 id_ref(PROCESS_RUN_CRATE),
                 id_ref(WORKFLOW_RUN_CRATE),
@@ -377,7 +422,9 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
             ],
             "mainEntity": id_ref(&main_id),
             "hasPart": has_part,
-            "mentions": [id_ref(&run_id)],
+            "mentions": std::iter::once(id_ref(&run_id))
+                .chain(actions.iter().map(|a| id_ref(a["@id"].as_str().unwrap_or_default())))
+                .collect::<Vec<_>>(),
         }),
         json!({ "@id": PROCESS_RUN_CRATE, "@type": "CreativeWork", "name": "Process Run Crate", "version": "0.5" }),
         json!({ "@id": WORKFLOW_RUN_CRATE, "@type": "CreativeWork", "name": "Workflow Run Crate", "version": "0.5" }),
@@ -404,16 +451,23 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
             "instrument": id_ref("#weft"),
             "object": organize_objects,
             "result": id_ref(&run_id),
-            "startTime": rfc3339(record.start_us),
-            "endTime": rfc3339(record.end_us),
+            "startTime": iso8601(record.start_us),
+            "endTime": iso8601(record.end_us),
         }),
         json!({
             "@id": run_id,
             "@type": "CreateAction",
             "name": format!("Run of {} ({})", record.workflow, record.run),
+            "description": format!(
+                "weft ran the workflow `{}` of {}: {} task calls, {}.",
+                record.workflow,
+                main_id,
+                record.tasks.len(),
+                record.status
+            ),
             "instrument": id_ref(&main_id),
-            "startTime": rfc3339(record.start_us),
-            "endTime": rfc3339(record.end_us),
+            "startTime": iso8601(record.start_us),
+            "endTime": iso8601(record.end_us),
             "actionStatus": action_status(ok),
             "object": run_objects,
             "result": run_results,
@@ -429,13 +483,17 @@ pub fn write_crate(record: &RunRecord, program: &Program, dir: &Path) -> Result<
     }
     all.extend(graph);
     all.extend(instruments.into_iter().map(|(id, name)| {
-        json!({
+        let mut task = json!({
             "@id": id,
             "@type": "SoftwareApplication",
             "name": name,
             "description": format!("The weft task `{name}` of {main_id}."),
             "isPartOf": id_ref(&main_id),
-        })
+        });
+        if let Some(source) = task_source(program, &name) {
+            task["softwareVersion"] = json!(short_digest(source));
+        }
+        task
     }));
     all.extend(actions);
     all.extend(data.entities);

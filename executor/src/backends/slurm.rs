@@ -902,6 +902,11 @@ mod tests {
         assert!(script.contains("#SBATCH --mem=512M\n"), "{script}");
         assert!(script.contains("#SBATCH --time=0:10:00\n"), "{script}");
         assert!(script.contains("#SBATCH --partition=debug\n"), "{script}");
+        // `output`, not `log`: `{{log}}` would be Handlebars' helper and render nothing.
+        assert!(
+            script.contains("#SBATCH --output=/tmp/slurm-%j.log\n"),
+            "{script}"
+        );
         assert!(!script.contains("--account"), "{script}");
         assert!(!script.contains("--gpus"), "{script}");
         assert!(script.ends_with("exec weft worker\n"), "{script}");

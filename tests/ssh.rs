@@ -392,3 +392,34 @@ workflow main() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("no host left can run"), "stderr:\n{stderr}");
 }
+
+#[test]
+fn a_host_that_stops_answering_is_lost_after_the_keep_alives() {
+    if !ssh_hosts() {
+        return;
+    }
+    let mut spare = SpareHost::start();
+    let config = ssh_config(&[host("weft-spare", 2, ""), host("weft-host1", 2, "")]);
+    let dir = project(SLOW_TASKS, &config);
+    let child = spawn_in(dir.path(), &[], &["run", "main.wf"]);
+    let started = wait_for(Duration::from_secs(30), || {
+        (0..8)
+            .filter(|i| dir.path().join(format!("started-{i}")).exists())
+            .count()
+            >= 4
+    });
+    assert!(started, "the first tasks did not start");
+    // Its connection stays open, but nothing answers ssh's keep-alives any more.
+    spare.freeze();
+    let output = wait_with_limit(child, LIMIT);
+    assert_status(&output, 0);
+    for i in 0..8 {
+        let written = std::fs::read_to_string(dir.path().join(format!("out{i}.txt"))).unwrap();
+        assert_eq!(written, format!("{i}\n"));
+    }
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("host weft-spare is lost"),
+        "stderr:\n{stderr}"
+    );
+}

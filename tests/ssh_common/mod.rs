@@ -214,6 +214,24 @@ impl SpareHost {
     }
 }
 
+impl SpareHost {
+    /// Freezes the host (SIGSTOP on its sshd and everything below it): its connections stay
+    /// open but nothing answers, as with a hung machine or a cut network.
+    pub fn freeze(&mut self) {
+        let Some(sshd) = &self.sshd else {
+            return;
+        };
+        let root = sshd.id();
+        let mut tree = vec![root];
+        tree.extend(descendants(root));
+        let _ = Command::new("kill")
+            .arg("-STOP")
+            .args(tree.iter().map(u32::to_string))
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 impl Drop for SpareHost {
     fn drop(&mut self) {
         self.kill();

@@ -328,9 +328,10 @@ impl Config {
     /// The resources tasks can be placed on, in configuration order (GPU numbering and
     /// round-robin placement follow it).
     ///
-    /// `local` (and `slurm`, whose steps the dispatcher plans with the shape of the machine
-    /// weft runs on): the local machine, with what the `local` section leaves out detected.
-    /// `ssh`: one resource per host.
+    /// `local`: the local machine, with what the `local` section leaves out detected.
+    /// `ssh`: one resource per host. `slurm`: the local machine's shape, for checks before
+    /// running (`weft check`); a run takes its resources from the allocation or the
+    /// partition (`executor::backends`).
     pub fn resources(&self) -> Vec<ResourceSpec> {
         match self.executor {
             ExecutorKind::Local | ExecutorKind::Slurm => vec![self.local_resource()],

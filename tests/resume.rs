@@ -484,3 +484,61 @@ fn the_graph_of_a_run_has_its_calls_with_timings() {
         .weft(&["graph", "--run", "no/such/run"])
         .expect_status(2);
 }
+
+/// Big inputs are hashed, and big outputs copied, off the dispatcher's thread: the same
+/// results come back.
+#[test]
+fn big_inputs_and_outputs_are_restored_too() {
+    let project = Project::with_main(
+        r#"
+task grow(src: file, dst: out file) {
+    shell "echo grow >> side.log; for i in 1 2 3 4 5 6 7 8 9 10; do cat {{src}}; done > {{dst}}"
+}
+
+workflow main() {
+    grow("big.txt", "out/bigger.txt")
+}
+"#,
+    );
+    let line = "0123456789abcdefghijklmnopqrstuvwxyz\n".repeat(6_000);
+    project.write("big.txt", &line);
+    project.run(&[]).success();
+    let expected = project.read("out/bigger.txt");
+    assert_eq!(expected.len(), line.len() * 10);
+    std::fs::remove_file(project.path("out/bigger.txt")).expect("remove the output");
+    let ran = executed_by(&project, || {
+        project.run(&["--resume"]).success();
+    });
+    assert!(ran.is_empty(), "ran {ran:?}");
+    assert_eq!(project.read("out/bigger.txt"), expected);
+}
+
+/// A cached file damaged on disk is never restored: the call runs again.
+#[test]
+fn a_damaged_cached_file_makes_the_call_run_again() {
+    let marker = unique_marker();
+    let project = pipeline_project(&marker);
+    project.run(&[]).success();
+    let expected = outputs(&project);
+    // Damage every cached file (each is replaced, not changed in place: outputs at the
+    // user's paths may share them).
+    let mut damaged = 0;
+    for shard in std::fs::read_dir(project.path(".weft/cache/blobs")).expect("blobs") {
+        for blob in std::fs::read_dir(shard.expect("shard").path()).expect("a shard") {
+            let blob = blob.expect("a blob").path();
+            std::fs::remove_file(&blob).expect("unlink");
+            std::fs::write(&blob, "damaged\n").expect("damage");
+            damaged += 1;
+        }
+    }
+    assert!(damaged > 0);
+    std::fs::remove_dir_all(project.path("out")).expect("remove out/");
+    let mut resumed = None;
+    let ran = executed_by(&project, || resumed = Some(project.run(&["--resume"])));
+    resumed
+        .expect("the resume ran")
+        .success()
+        .expect_stderr("cannot be restored");
+    assert!(ran.contains("merge"), "ran {ran:?}");
+    assert_eq!(outputs(&project), expected);
+}

@@ -63,6 +63,9 @@ const KEY_FORMAT: &[u8] = b"weft-resume-key-1";
 /// How much of a file the fast fingerprint reads.
 const FAST_PREFIX: u64 = 1 << 20;
 
+/// How long the cache writer gathers results into one commit.
+const BATCH_WINDOW: Duration = Duration::from_millis(50);
+
 /// An attempt reading at most this many files of at most `CHEAP_BYTES` each is looked up
 /// and restored on the dispatcher's thread (see [`Probe::restore_now`]).
 const CHEAP_INPUTS: usize = 16;
@@ -741,6 +744,23 @@ struct Entry {
 }
 
 impl Entry {
+    /// The bytes a restore copies.
+    fn stored_bytes(&self) -> u64 {
+        self.outputs
+            .iter()
+            .map(|o| match o {
+                StoredOutput::File(f) => f.size,
+                StoredOutput::Dir { tree } => tree
+                    .iter()
+                    .map(|(_, n)| match n {
+                        StoredNode::File(f) => f.size,
+                        _ => 0,
+                    })
+                    .sum(),
+            })
+            .sum()
+    }
+
     fn outcome(&self) -> AttemptOutcome {
         AttemptOutcome::Succeeded {
             returned: self.returned.as_ref().map(Value::from_json),
@@ -812,6 +832,9 @@ pub struct Cache {
 /// Opens (or creates) the state database; a damaged file that redb cannot repair is moved
 /// aside and a fresh one made, so a run never fails for its cache.
 fn open_state(path: &Path) -> Result<Database, String> {
+    if !path.exists() {
+        return create_state(path);
+    }
     match Database::create(path) {
         Ok(db) => Ok(db),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
@@ -827,8 +850,29 @@ fn open_state(path: &Path) -> Result<Database, String> {
                 path.display(),
                 aside.display()
             );
-            Database::create(path).map_err(|e| format!("cannot create {}: {e}", path.display()))
+            create_state(path)
         }
+    }
+}
+
+/// Makes a new state database beside `path` and puts it there in one step: a run killed
+/// while redb lays out a new file leaves no half-made database behind.
+fn create_state(path: &Path) -> Result<Database, String> {
+    let fresh = sibling(path, "new");
+    let _ = fs::remove_file(&fresh);
+    let db =
+        Database::create(&fresh).map_err(|e| format!("cannot create {}: {e}", fresh.display()))?;
+    // A link, not a rename: it fails instead of replacing a database another run made
+    // meanwhile (the open file, and its lock, follow the inode either way).
+    let linked = fs::hard_link(&fresh, path);
+    let _ = fs::remove_file(&fresh);
+    match linked {
+        Ok(()) => Ok(db),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            drop(db);
+            open_state(path)
+        }
+        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
     }
 }
 
@@ -1084,15 +1128,23 @@ fn time_of_ns(ns: i128) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::new(secs, (ns % 1_000_000_000) as u32))
 }
 
-/// Commits what runs hand over, a batch per transaction: stores durably (a result is kept
+/// Commits what runs hand over, a batch per transaction (gathered for `BATCH_WINDOW`):
+/// stores durably (a result is kept
 /// once its commit returns), touches without waiting for the disk (losing one only makes
 /// `weft clean` less generous). Returns the problems met.
 fn write_loop(db: &Database, rx: mpsc::Receiver<WriteOp>) -> Vec<String> {
     let mut problems = Vec::new();
     while let Ok(first) = rx.recv() {
+        // Whatever else arrives within a short window joins the batch: one commit (and one
+        // disk sync) for many results. A kill in the window costs only reruns.
+        let window = std::time::Instant::now() + BATCH_WINDOW;
         let mut batch = vec![first];
-        while let Ok(op) = rx.try_recv() {
-            batch.push(op);
+        loop {
+            let left = window.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
         }
         let durable = batch
             .iter()
@@ -1177,6 +1229,8 @@ pub struct Probe {
     task_id: TaskId,
     attempt: u32,
     notes: NoteSender,
+    /// A miss `restore_now` found, for `run` not to look again.
+    looked: Mutex<Option<Lookup>>,
 }
 
 /// What the lookup found.
@@ -1248,6 +1302,7 @@ impl Probe {
             task_id: sub.id,
             attempt,
             notes,
+            looked: Mutex::new(None),
         })
     }
 
@@ -1361,39 +1416,89 @@ impl Probe {
         }
     }
 
+    /// Whether the attempt reads only a few small files: hashing them costs less than a
+    /// hand-off to another thread.
+    fn inputs_are_cheap(&self) -> bool {
+        self.shape.inputs.len() <= CHEAP_INPUTS
+            && self
+                .shape
+                .inputs
+                .iter()
+                .all(|input| match fs::metadata(&input.at) {
+                    Ok(meta) => meta.is_file() && meta.len() <= CHEAP_BYTES,
+                    Err(e) => e.kind() == io::ErrorKind::NotFound,
+                })
+    }
+
+    /// Whether the files written (or to restore) are small enough to copy in passing.
+    fn cheap_to_copy(bytes: u64) -> bool {
+        bytes <= CHEAP_BYTES * CHEAP_INPUTS as u64
+    }
+
+    fn written_bytes(&self) -> u64 {
+        self.outputs
+            .iter()
+            .map(|o| {
+                if o.is_dir {
+                    walk_tree(&o.at)
+                        .map(|items| {
+                            items
+                                .iter()
+                                .map(|(_, _, w)| match w {
+                                    Walked::File(meta) => meta.len(),
+                                    _ => 0,
+                                })
+                                .sum()
+                        })
+                        .unwrap_or(u64::MAX)
+                } else {
+                    fs::metadata(&o.at).map(|m| m.len()).unwrap_or(0)
+                }
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Restores the outputs of a hit; a damaged entry is forgotten and counts as a miss.
+    fn restore_found(&self, found: Lookup) -> Lookup {
+        match found {
+            Lookup::Hit { key, id, entry } => match self.cache.restore(&entry, &self.outputs) {
+                Ok(()) => Lookup::Hit { key, id, entry },
+                Err(problem) => {
+                    eprintln!(
+                        "weft: the cached result of `{}` cannot be restored ({problem}); running it again",
+                        self.shape.task
+                    );
+                    self.cache.send(WriteOp::Forget { id });
+                    Lookup::Miss {
+                        parts: self.parts(),
+                        reason: Some("its cached result was damaged".to_string()),
+                    }
+                }
+            },
+            miss => miss,
+        }
+    }
+
     /// Restores the attempt at once when that is cheap: its inputs are a few small files
-    /// and its outputs, if found, are small. `None` means: go through [`Probe::run`]. This
-    /// is what lets a resumed run of many small calls decide quickly, without a thread
-    /// hand-off per call.
+    /// and its outputs, if found, are small. `None` means: go through [`Probe::run`] (which
+    /// reuses what this lookup found). This is what lets a resumed run of many small calls
+    /// decide quickly, without a thread hand-off per call.
     pub fn restore_now(&self) -> Option<AttemptOutcome> {
-        if !self.cache.options.reuse || self.shape.inputs.len() > CHEAP_INPUTS {
+        if !self.cache.options.reuse || !self.inputs_are_cheap() {
             return None;
         }
-        for input in &self.shape.inputs {
-            match fs::metadata(&input.at) {
-                Ok(meta) if meta.is_file() && meta.len() <= CHEAP_BYTES => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                _ => return None,
+        let lookup = self.look_up();
+        let Lookup::Hit { key, id, entry } = lookup else {
+            if let Ok(mut looked) = self.looked.lock() {
+                *looked = Some(lookup);
             }
-        }
-        let Lookup::Hit { key, id, entry } = self.look_up() else {
             return None;
         };
-        let restored_bytes: u64 = entry
-            .outputs
-            .iter()
-            .map(|o| match o {
-                StoredOutput::File(f) => f.size,
-                StoredOutput::Dir { tree } => tree
-                    .iter()
-                    .map(|(_, n)| match n {
-                        StoredNode::File(f) => f.size,
-                        _ => 0,
-                    })
-                    .sum(),
-            })
-            .sum();
-        if restored_bytes > CHEAP_BYTES * CHEAP_INPUTS as u64 {
+        if !Self::cheap_to_copy(entry.stored_bytes()) {
+            // Big outputs are copied off the dispatcher's thread.
+            if let Ok(mut looked) = self.looked.lock() {
+                *looked = Some(Lookup::Hit { key, id, entry });
+            }
             return None;
         }
         if self.cache.restore(&entry, &self.outputs).is_err() {
@@ -1406,36 +1511,31 @@ impl Probe {
     }
 
     /// Restores the attempt from the cache, or runs it with `launch` (and stores a
-    /// success).
+    /// success). Files are hashed and copied on a blocking thread unless they are few and
+    /// small.
     pub async fn run(self, launch: impl FnOnce() -> Running + Send) -> AttemptOutcome {
         let probe = Arc::new(self);
-        let looking = probe.clone();
-        let Ok(lookup) = tokio::task::spawn_blocking(move || {
-            let lookup = looking.look_up();
-            // A hit is restored here, off the dispatcher's threads.
-            match lookup {
-                Lookup::Hit { key, id, entry } => {
-                    match looking.cache.restore(&entry, &looking.outputs) {
-                        Ok(()) => Lookup::Hit { key, id, entry },
-                        Err(problem) => {
-                            eprintln!(
-                                "weft: the cached result of `{}` cannot be restored ({problem}); running it again",
-                                looking.shape.task
-                            );
-                            looking.cache.send(WriteOp::Forget { id });
-                            Lookup::Miss {
-                                parts: looking.parts(),
-                                reason: Some("its cached result was damaged".to_string()),
-                            }
-                        }
-                    }
+        let earlier = probe.looked.lock().ok().and_then(|mut l| l.take());
+        let found = match earlier {
+            Some(found) => found,
+            None if probe.inputs_are_cheap() => probe.look_up(),
+            None => {
+                let looking = probe.clone();
+                match tokio::task::spawn_blocking(move || looking.look_up()).await {
+                    Ok(found) => found,
+                    Err(_) => return launch().await,
                 }
-                miss => miss,
             }
-        })
-        .await
-        else {
-            return launch().await;
+        };
+        let lookup = match found {
+            Lookup::Hit { ref entry, .. } if !Self::cheap_to_copy(entry.stored_bytes()) => {
+                let restoring = probe.clone();
+                match tokio::task::spawn_blocking(move || restoring.restore_found(found)).await {
+                    Ok(lookup) => lookup,
+                    Err(_) => return launch().await,
+                }
+            }
+            other => probe.restore_found(other),
         };
         match lookup {
             Lookup::Hit { key, id, entry } => {
@@ -1445,14 +1545,17 @@ impl Probe {
             }
             Lookup::Miss { parts, reason } => {
                 let outcome = launch().await;
-                let storing = probe.clone();
-                let stored_outcome = outcome.clone();
-                let kept_parts = parts.clone();
-                let stored = tokio::task::spawn_blocking(move || {
-                    storing.store(&kept_parts, &stored_outcome)
-                })
-                .await;
-                if let Ok(Err(problem)) = stored {
+                let stored = if Self::cheap_to_copy(probe.written_bytes()) {
+                    probe.store(&parts, &outcome)
+                } else {
+                    let storing = probe.clone();
+                    let stored_outcome = outcome.clone();
+                    let kept_parts = parts.clone();
+                    tokio::task::spawn_blocking(move || storing.store(&kept_parts, &stored_outcome))
+                        .await
+                        .unwrap_or_else(|e| Err(e.to_string()))
+                };
+                if let Err(problem) = stored {
                     eprintln!(
                         "weft: the result of `{}` could not be cached: {problem}",
                         probe.shape.task
@@ -1586,9 +1689,21 @@ impl StateReader {
                 path.display()
             )),
             // Not closed cleanly (a killed run): opening it for writing repairs it.
-            Err(_) => Database::open(&path)
-                .map(StateReader::Writable)
-                .map_err(|e| format!("cannot open {}: {e}", path.display())),
+            Err(_) => match Database::open(&path) {
+                Ok(db) => Ok(StateReader::Writable(db)),
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
+                    "{} is in use by a weft run in this directory; explain when it ends",
+                    path.display()
+                )),
+                // The next run moves a damaged state aside; until then nothing is cached.
+                Err(e) => {
+                    eprintln!(
+                        "weft: {} cannot be read ({e}): every call would run",
+                        path.display()
+                    );
+                    Ok(StateReader::None)
+                }
+            },
         }
     }
 

@@ -28,6 +28,11 @@
 //!
 //! Attempts that share their version with others (`concurrent` and `commutative` accesses)
 //! and nested workflows are never cached: their result depends on other tasks.
+//!
+//! `--explain` plans the workflow without running it and computes the keys it can: inputs
+//! on disk are hashed, outputs of calls it finds cached are known from their entries, and a
+//! call that reads what a call that would run writes is "unknown until run". It reads files
+//! the workflow body itself writes (`write`, `write_json`) as they are on disk now.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File};
@@ -2240,6 +2245,16 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
                 }
             }
             let _ = fs::remove_dir(shard.path());
+        }
+    }
+    // A state file a killed run was making.
+    if let Ok(files) = fs::read_dir(weft_dir) {
+        for file in files.filter_map(Result::ok) {
+            let name = file.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!(".{STATE_FILE}.weft-new-")) {
+                report.bytes_freed += size_of(&file.path());
+                let _ = fs::remove_file(file.path());
+            }
         }
     }
     let tmp = weft_dir.join("cache").join("tmp");

@@ -1081,6 +1081,13 @@ impl Cache {
             StoredOutput::Dir { tree } => {
                 fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
                 for (rel, node) in tree {
+                    // Only paths below the output: an entry never writes elsewhere.
+                    if !Path::new(rel)
+                        .components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_)))
+                    {
+                        return Err(format!("the cached tree names `{rel}`"));
+                    }
                     let path = to.join(rel);
                     match node {
                         StoredNode::Dir => fs::create_dir_all(&path)

@@ -675,7 +675,8 @@ impl Dispatcher {
             let _ = tx.send(Finished::Attempt { id, outcome, dir });
             return;
         }
-        let _ = std::fs::create_dir_all(&dir);
+        // The launcher makes the attempt folder where it keeps the logs (a task that runs no
+        // process here needs none: folders are most of what a tiny task costs).
         let launcher = self.options.launcher.clone();
         let running: crate::launch::Running = match probe {
             Some(probe) => Box::pin(probe.run(move || launcher.launch(*spec, resources, cancel))),

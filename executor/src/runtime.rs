@@ -28,6 +28,9 @@ pub struct RunRequest {
     pub sequential: bool,
     pub jobs: Option<usize>,
     pub recording: Recording,
+    /// Runs attempts this way instead of the configuration's executor (the dispatcher's
+    /// benchmark runs tasks that do nothing, in process).
+    pub launcher: Option<Arc<dyn crate::launch::Launcher>>,
 }
 
 /// What a run keeps beyond its files: results for `--resume`, and the reports asked for.
@@ -87,7 +90,12 @@ pub fn run(request: RunRequest) -> RunEnd {
     };
     // The executor of the configuration (§8.1): where attempts go, and the resources there.
     let backend = match crate::backends::for_config(&request.config, &run_dir) {
-        Ok(backend) => backend,
+        Ok(mut backend) => {
+            if let Some(launcher) = request.launcher.clone() {
+                backend.launcher = launcher;
+            }
+            backend
+        }
         Err(message) => {
             eprintln!("weft: {message}");
             return RunEnd::TaskFailed;

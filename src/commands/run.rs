@@ -83,6 +83,7 @@ pub fn run(mut args: RunArgs) -> i32 {
         config,
         sequential: args.sequential,
         jobs: args.jobs,
+        launcher: None,
         recording: Recording {
             resume: ResumeOptions {
                 reuse: args.resume,

@@ -105,6 +105,7 @@ pub fn run_with_config(
         sequential: false,
         jobs: None,
         recording,
+        launcher: None,
     });
     std::env::set_current_dir(before).expect("leave the run directory");
     let runs = dir.path().join(".weft").join("runs");

@@ -10,6 +10,9 @@ use nix::sys::resource::{getrusage, UsageWho};
 /// What one child run cost.
 pub struct Measured {
     pub wall: Duration,
+    /// User and system CPU time of the child and the children it waited for: unlike the
+    /// wall time, hardly changed by other work on a shared machine.
+    pub cpu: Option<Duration>,
     /// The largest resident set of any child this process waited for so far, in KiB
     /// (`ru_maxrss` of `RUSAGE_CHILDREN`): the peak of this child when it is the biggest.
     pub peak_rss_kib: Option<u64>,
@@ -38,6 +41,7 @@ pub fn weft_binary(given: Option<PathBuf>) -> Result<PathBuf, String> {
 /// standard error, if it does not succeed.
 pub fn run(command: &mut Command) -> Result<Measured, String> {
     let shown = format!("{command:?}");
+    let cpu_before = children_cpu();
     let start = Instant::now();
     let output = command
         .stdin(Stdio::null())
@@ -59,12 +63,35 @@ pub fn run(command: &mut Command) -> Result<Measured, String> {
     let peak_rss_kib = getrusage(UsageWho::RUSAGE_CHILDREN)
         .ok()
         .and_then(|usage| u64::try_from(usage.max_rss()).ok());
-    Ok(Measured { wall, peak_rss_kib })
+    let cpu = match (cpu_before, children_cpu()) {
+        (Some(before), Some(after)) => after.checked_sub(before),
+        _ => None,
+    };
+    Ok(Measured {
+        wall,
+        cpu,
+        peak_rss_kib,
+    })
+}
+
+/// User plus system CPU time of every child waited for so far.
+fn children_cpu() -> Option<Duration> {
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN).ok()?;
+    let time = |t: nix::sys::time::TimeVal| {
+        Duration::from_secs(u64::try_from(t.tv_sec()).ok()?)
+            .checked_add(Duration::from_micros(u64::try_from(t.tv_usec()).ok()?))
+    };
+    time(usage.user_time())?.checked_add(time(usage.system_time())?)
 }
 
 /// The best (shortest) of several measurements.
 pub fn best(runs: &[Measured]) -> Option<&Measured> {
     runs.iter().min_by_key(|m| m.wall)
+}
+
+/// A CPU time as the tables show it.
+pub fn cpu_seconds(cpu: Option<Duration>) -> String {
+    cpu.map_or_else(|| "?".to_string(), seconds)
 }
 
 /// Seconds with milliseconds, as the tables show them.

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::measure::{self, mebibytes, seconds, Measured};
+use crate::measure::{self, cpu_seconds, mebibytes, seconds, Measured};
 use crate::programs::{million_calls, Variant};
 use crate::table::Table;
 use crate::PlanArgs;
@@ -32,11 +32,12 @@ pub fn run(weft: &Path, args: PlanArgs) -> Result<(), String> {
         runs.push(measure::run(&mut command)?);
     }
     let shape = GraphShape::of(&graph)?;
-    let mut table = Table::new(&["run", "wall", "peak RSS"]);
+    let mut table = Table::new(&["run", "wall", "CPU (user+sys)", "peak RSS"]);
     for (i, m) in runs.iter().enumerate() {
         table.row(vec![
             format!("{}", i + 1),
             seconds(m.wall),
+            cpu_seconds(m.cpu),
             mebibytes(m.peak_rss_kib),
         ]);
     }
@@ -45,6 +46,7 @@ pub fn run(weft: &Path, args: PlanArgs) -> Result<(), String> {
     table.row(vec![
         "goal".to_string(),
         format!("≤ {} ({})", seconds(GOAL_WALL), met(best.wall <= GOAL_WALL)),
+        String::new(),
         format!(
             "≤ 1024 MiB ({})",
             met(best.peak_rss_kib.is_some_and(|k| k <= GOAL_RSS_KIB))

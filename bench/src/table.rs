@@ -66,7 +66,7 @@ mod tests {
         table.row(vec!["x".to_string(), "12.25 s".to_string()]);
         assert_eq!(
             table.render(),
-            "what           time\n-------------------\nweft graph    1.5 s\nx            12.25 s\n"
+            "what           time\n-------------------\nweft graph    1.5 s\nx           12.25 s\n"
         );
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::measure::{self, seconds, Measured};
+use crate::measure::{self, cpu_seconds, seconds, Measured};
 use crate::programs::independent_tasks;
 use crate::table::Table;
 use crate::TasksArgs;
@@ -40,38 +40,47 @@ pub fn run(weft: &Path, args: TasksArgs) -> Result<(), String> {
     let xargs_best = measure::best(&xargs_runs).expect("at least one run");
     let per_task =
         |m: &Measured| format!("{:.0} µs", m.wall.as_secs_f64() * 1e6 / count.max(1) as f64);
-    let mut table = Table::new(&["command", "wall (best)", "per task", "runs"]);
+    let mut table = Table::new(&[
+        "command",
+        "wall (best)",
+        "per task",
+        "CPU (best run)",
+        "walls of all runs",
+    ]);
     let all = |runs: &[Measured]| {
         runs.iter()
             .map(|m| seconds(m.wall))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    table.row(vec![
-        weft_line,
-        seconds(weft_best.wall),
-        per_task(weft_best),
-        all(&weft_runs),
-    ]);
-    table.row(vec![
-        xargs_line,
-        seconds(xargs_best.wall),
-        per_task(xargs_best),
-        all(&xargs_runs),
-    ]);
+    for (line, best, runs) in [
+        (weft_line, weft_best, &weft_runs),
+        (xargs_line, xargs_best, &xargs_runs),
+    ] {
+        table.row(vec![
+            line,
+            seconds(best.wall),
+            per_task(best),
+            cpu_seconds(best.cpu),
+            all(runs),
+        ]);
+    }
     let ratio = weft_best.wall.as_secs_f64() / xargs_best.wall.as_secs_f64().max(1e-9);
+    let cpu_ratio = match (weft_best.cpu, xargs_best.cpu) {
+        (Some(w), Some(x)) => format!("{:.2}×", w.as_secs_f64() / x.as_secs_f64().max(1e-9)),
+        _ => "?".to_string(),
+    };
+    let verdict = if ratio <= GOAL_RATIO {
+        "met"
+    } else {
+        "NOT met"
+    };
     table.row(vec![
         "ratio weft / xargs".to_string(),
         format!("{ratio:.2}×"),
         String::new(),
-        format!(
-            "goal ≤ {GOAL_RATIO}× ({})",
-            if ratio <= GOAL_RATIO {
-                "met"
-            } else {
-                "NOT met"
-            }
-        ),
+        cpu_ratio,
+        format!("goal ≤ {GOAL_RATIO}× ({verdict})"),
     ]);
     print!("{}", table.render());
     Ok(())

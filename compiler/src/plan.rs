@@ -350,24 +350,67 @@ pub fn plan_workflow(
 impl Plan {
     /// `weft graph --format json` (§10), with edge labels and the sync point as extra keys.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "nodes": self.nodes.iter().map(|n| serde_json::json!({
-                "id": n.id,
-                "task": n.task,
-                "group": n.group,
-                "line": n.line,
-                "doc": n.doc.as_deref(),
-            })).collect::<Vec<_>>(),
-            "edges": self.edges.iter().map(|e| serde_json::json!({
-                "from": e.from,
-                "to": e.to,
-                "label": e.label,
-            })).collect::<Vec<_>>(),
-            "sync": self.sync.as_ref().map(|s| serde_json::json!({
+        let mut text = Vec::new();
+        self.write_json(&mut text)
+            .expect("writing JSON into memory cannot fail");
+        serde_json::from_slice(&text).expect("the plan's JSON reads back")
+    }
+
+    /// Writes the JSON of `to_json` as it goes, without building it in memory first (a plan
+    /// of a million calls would need gigabytes as a `serde_json::Value`).
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        use std::io::Write as _;
+        #[derive(serde::Serialize)]
+        struct Node<'a> {
+            id: TaskId,
+            task: &'a str,
+            group: Option<&'a str>,
+            line: usize,
+            doc: Option<&'a str>,
+        }
+        #[derive(serde::Serialize)]
+        struct Edge<'a> {
+            from: TaskId,
+            to: TaskId,
+            label: &'a str,
+        }
+        let mut out = std::io::BufWriter::new(out);
+        out.write_all(b"{\"nodes\":[")?;
+        for (i, n) in self.nodes.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            let node = Node {
+                id: n.id,
+                task: &n.task,
+                group: n.group.as_deref(),
+                line: n.line,
+                doc: n.doc.as_deref(),
+            };
+            serde_json::to_writer(&mut out, &node)?;
+        }
+        out.write_all(b"],\"edges\":[")?;
+        for (i, e) in self.edges.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            let edge = Edge {
+                from: e.from,
+                to: e.to,
+                label: &e.label,
+            };
+            serde_json::to_writer(&mut out, &edge)?;
+        }
+        out.write_all(b"],\"sync\":")?;
+        let sync = self.sync.as_ref().map(|s| {
+            serde_json::json!({
                 "line": s.line,
                 "reason": s.reason,
-            })),
-        })
+            })
+        });
+        serde_json::to_writer(&mut out, &sync)?;
+        out.write_all(b"}\n")?;
+        out.flush()
     }
 
     /// Graphviz: one box per call named by task and line, groups as clusters, the sync point

@@ -52,7 +52,12 @@ pub fn run(args: GraphArgs) -> i32 {
         }
     };
     let text = match args.format {
-        GraphFormat::Json => format!("{}\n", plan.to_json()),
+        GraphFormat::Json => {
+            let mut json = Vec::new();
+            plan.write_json(&mut json)
+                .expect("writing JSON into memory cannot fail");
+            String::from_utf8(json).expect("JSON is UTF-8")
+        }
         GraphFormat::Dot => plan.to_dot(),
         GraphFormat::Mermaid => plan.to_mermaid(),
     };

@@ -121,6 +121,22 @@ pub struct LocalConfig {
     pub os: Option<String>,
 }
 
+impl LocalConfig {
+    /// The architecture constraints see: the configured one, else this build's.
+    pub fn arch_or_this(&self) -> String {
+        self.arch
+            .clone()
+            .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+    }
+
+    /// The operating system constraints see: the configured one, else this build's.
+    pub fn os_or_this(&self) -> String {
+        self.os
+            .clone()
+            .unwrap_or_else(|| std::env::consts::OS.to_string())
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SshConfig {
@@ -354,14 +370,8 @@ impl Config {
             gpus: local.gpus.unwrap_or_else(detected_gpus),
             disk: local.disk,
             labels: local.labels.clone(),
-            arch: local
-                .arch
-                .clone()
-                .unwrap_or_else(|| std::env::consts::ARCH.to_string()),
-            os: local
-                .os
-                .clone()
-                .unwrap_or_else(|| std::env::consts::OS.to_string()),
+            arch: local.arch_or_this(),
+            os: local.os_or_this(),
         }
     }
 

@@ -407,14 +407,8 @@ pub fn allocation_resources(local: &LocalConfig) -> Result<Vec<ResourceSpec>, St
             gpus,
             disk: local.disk,
             labels: local.labels.clone(),
-            arch: local
-                .arch
-                .clone()
-                .unwrap_or_else(|| std::env::consts::ARCH.to_string()),
-            os: local
-                .os
-                .clone()
-                .unwrap_or_else(|| std::env::consts::OS.to_string()),
+            arch: local.arch_or_this(),
+            os: local.os_or_this(),
         })
         .collect())
 }
@@ -818,14 +812,8 @@ pub fn partition_resources(
             gpus: gres_gpus(gres),
             disk: local.disk,
             labels: local.labels.clone(),
-            arch: local
-                .arch
-                .clone()
-                .unwrap_or_else(|| std::env::consts::ARCH.to_string()),
-            os: local
-                .os
-                .clone()
-                .unwrap_or_else(|| std::env::consts::OS.to_string()),
+            arch: local.arch_or_this(),
+            os: local.os_or_this(),
         });
     }
     if resources.is_empty() {

@@ -192,7 +192,12 @@ fn a_scancelled_batch_job_is_retried() {
     );
     let stderr = text(&output.stderr);
     assert!(stderr.contains("retrying"), "stderr:\n{stderr}");
-    assert!(stderr.contains("CANCELLED"), "stderr:\n{stderr}");
+    // Slurm's SIGTERM may reach the task before weft reads the job's state: either names
+    // the cancellation.
+    assert!(
+        stderr.contains("CANCELLED") || stderr.contains("SIGTERM"),
+        "stderr:\n{stderr}"
+    );
 }
 
 #[test]

@@ -393,6 +393,35 @@ fn pi_is_estimated_reproducibly() {
     assert!(small.success().stdout.starts_with("1000 points, "));
 }
 
+#[test]
+fn kmeans_converges_to_the_clusters_of_its_data() {
+    let project = with_examples();
+    let parallel = project.weft(&["run", "examples/kmeans.wf"]);
+    parallel.success();
+    let lines = parallel.lines();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    let iterations: usize = lines[0]
+        .strip_prefix("3 clusters after ")
+        .and_then(|rest| rest.strip_suffix(" iterations"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    // The loop ran until the centroids stopped moving: more than once, fewer than the cap.
+    assert!((2..50).contains(&iterations), "{iterations} iterations");
+    // The data were drawn around (1, 1), (3, 5) and (5, 1.5).
+    let centroids: Vec<Vec<f64>> = serde_json::from_str(&project.read("centroids.json")).unwrap();
+    let mut centroids = centroids;
+    centroids.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    for (found, expected) in centroids.iter().zip([[1.0, 1.0], [3.0, 5.0], [5.0, 1.5]]) {
+        assert!(
+            (found[0] - expected[0]).abs() < 0.2 && (found[1] - expected[1]).abs() < 0.2,
+            "{found:?} is far from {expected:?}"
+        );
+    }
+    // Control flow that depends on results gives the same answer one task at a time.
+    let sequential = project.weft(&["run", "examples/kmeans.wf", "--sequential"]);
+    assert_eq!(sequential.success().stdout, parallel.stdout);
+}
+
 fn read_matrix(path: &Path) -> Vec<Vec<i64>> {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -783,6 +783,28 @@ workflow main() {
 }
 
 #[test]
+fn a_while_loop_that_waits_for_what_decides_its_condition_is_not_reported() {
+    // A convergence loop: the result it waits for each iteration decides whether to go on.
+    assert_clean(
+        r#"task step(x: float) -> float {
+    shell "echo 0.5"
+}
+
+workflow main() {
+    let x = 1.0
+    let change = 1.0
+    while change > 0.01 {
+        let next = step(x)
+        change = next - x
+        x = next
+    }
+    print(x)
+}
+"#,
+    );
+}
+
+#[test]
 fn shadowed_let_reports_the_unused_first_binding() {
     let d = check(
         r#"workflow main() {

@@ -1,6 +1,6 @@
 //! Loops that wait for their own tasks (§9 warning `weft::serial_wait`).
 //!
-//! A `for`/`while` body that calls a task and, later in the same iteration, needs that call's
+//! A `for` body that calls a task and, later in the same iteration, needs that call's
 //! result (arithmetic, a condition, interpolation, indexing, a builtin such as `print` or
 //! `wait`) blocks until the task has run before the next iteration can call the next one: the
 //! loop's tasks run one at a time. Collecting the futures and waiting after the loop keeps
@@ -38,10 +38,20 @@ fn find_loops(cx: &mut ModuleCx, block: &Block, reported: &mut HashSet<Span>) {
     for stmt in &block.stmts {
         match &stmt.kind {
             StmtKind::For { body, .. } | StmtKind::While { body, .. } => {
+                // A `while` loop that runs until what its tasks computed says stop (a
+                // convergence loop) must wait once an iteration: results that feed its
+                // condition are not reported.
+                let mut exempt = HashSet::new();
+                if let StmtKind::While { cond, .. } = &stmt.kind {
+                    let mut in_condition = HashSet::new();
+                    vars_in(cond, &mut in_condition);
+                    feeding(body, &in_condition, &mut exempt);
+                }
                 let mut scan = IterationScan {
                     cx: &mut *cx,
                     futures: HashMap::new(),
                     reported: &mut *reported,
+                    exempt,
                 };
                 scan.block(body);
                 find_loops(cx, body, reported);
@@ -80,6 +90,8 @@ struct IterationScan<'a, 'p> {
     futures: HashMap<String, Pending>,
     /// Waiting expressions already reported (by an inner loop, or an outer one).
     reported: &'a mut HashSet<Span>,
+    /// Variables whose waits the loop needs (they feed a `while` condition).
+    exempt: HashSet<String>,
 }
 
 impl IterationScan<'_, '_> {
@@ -246,7 +258,7 @@ impl IterationScan<'_, '_> {
     }
 
     fn report(&mut self, at: Span, name: &str, pending: &Pending) {
-        if !self.reported.insert(at) {
+        if self.exempt.contains(name) || !self.reported.insert(at) {
             return;
         }
         self.cx.push(
@@ -264,5 +276,69 @@ impl IterationScan<'_, '_> {
             .with_related(pending.call, "the task call it waits for")
             .with_help("collect the futures in a list and wait after the loop"),
         );
+    }
+}
+
+/// The variables an expression reads.
+fn vars_in(expr: &Expr, out: &mut HashSet<String>) {
+    match &expr.kind {
+        ExprKind::Var(name) => {
+            out.insert(name.name.clone());
+        }
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => {}
+        ExprKind::Str(lit) => {
+            for part in &lit.parts {
+                if let StrPart::Interp(inner) = part {
+                    vars_in(inner, out);
+                }
+            }
+        }
+        ExprKind::List(items) | ExprKind::Tuple(items) => {
+            items.iter().for_each(|i| vars_in(i, out));
+        }
+        ExprKind::Object(entries) => entries.iter().for_each(|(_, v)| vars_in(v, out)),
+        ExprKind::Paren(inner) | ExprKind::Unary(_, inner) | ExprKind::Field(inner, _) => {
+            vars_in(inner, out)
+        }
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
+            vars_in(a, out);
+            vars_in(b, out);
+        }
+        ExprKind::Call(callee, args) => {
+            vars_in(callee, out);
+            args.iter().for_each(|a| vars_in(&a.value, out));
+        }
+    }
+}
+
+/// The variables read by assignments, anywhere in `block`, to one of `targets`.
+fn feeding(block: &Block, targets: &HashSet<String>, out: &mut HashSet<String>) {
+    for stmt in &block.stmts {
+        match &stmt.kind {
+            StmtKind::Assign { target, value, .. } => {
+                if let ExprKind::Var(name) = &strip_parens(target).kind {
+                    if targets.contains(&name.name) {
+                        vars_in(value, out);
+                    }
+                }
+            }
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
+                branches.iter().for_each(|b| feeding(&b.body, targets, out));
+                if let Some(o) = otherwise {
+                    feeding(o, targets, out);
+                }
+            }
+            StmtKind::For { body, .. }
+            | StmtKind::While { body, .. }
+            | StmtKind::Group { body, .. } => feeding(body, targets, out),
+            StmtKind::Try { body, handler, .. } => {
+                feeding(body, targets, out);
+                feeding(handler, targets, out);
+            }
+            _ => {}
+        }
     }
 }

@@ -422,6 +422,27 @@ fn kmeans_converges_to_the_clusters_of_its_data() {
     assert_eq!(sequential.success().stdout, parallel.stdout);
 }
 
+#[test]
+fn mpi_ranks_all_report() {
+    let project = with_examples();
+    // Open MPI when it is installed, else the stand-in runner the example ships.
+    let has_mpirun = std::process::Command::new("sh")
+        .args(["-c", "command -v mpirun"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut args = vec!["run", "examples/mpi.wf", "--", "--ranks", "3"];
+    if !has_mpirun {
+        args.extend(["--runner", "examples/data/mpi/fake-mpirun"]);
+    }
+    let outcome = project.weft(&args);
+    outcome.success().expect_stdout(&[
+        "rank 0 of 3: hello from weft",
+        "rank 1 of 3: hello from weft",
+        "rank 2 of 3: hello from weft",
+        "",
+    ]);
+}
+
 fn read_matrix(path: &Path) -> Vec<Vec<i64>> {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -27,38 +27,8 @@ use weft_compiler::parser::parse_module;
 // Names and literals
 // ---------------------------------------------------------------------------------------------
 
-/// The reserved words of §2.
-const RESERVED: &[&str] = &[
-    "task",
-    "workflow",
-    "fn",
-    "let",
-    "for",
-    "in",
-    "while",
-    "if",
-    "else",
-    "return",
-    "import",
-    "as",
-    "group",
-    "nowait",
-    "barrier",
-    "try",
-    "catch",
-    "raise",
-    "true",
-    "false",
-    "null",
-    "and",
-    "or",
-    "not",
-    "out",
-    "inout",
-    "concurrent",
-    "commutative",
-    "impl",
-];
+/// The reserved words of §2, as the parser knows them.
+const RESERVED: &[&str] = &weft_compiler::parser::RESERVED_WORDS;
 
 /// Words that are keywords in some places (directives, bodies, modifiers, types, `std`): not
 /// reserved, but a generated name never needs to be one of them.

@@ -15,10 +15,11 @@
 //!
 //! **The cache** is content-addressed: `.weft/cache/blobs/ab/abcd…` holds each output file
 //! once, named by the BLAKE3 hash of its content. **The state** is one redb database,
-//! `.weft/state.redb` (crash-safe: a kill at any moment leaves it readable): `entries`
-//! (key → the outputs' blobs, the return value and the new json values), `calls` (a call's
-//! identity → the parts of its last key, to say *why* an attempt runs again) and `last_used`
-//! (key → when a run last stored or reused it, for `weft clean`).
+//! `.weft/state.redb` (crash-safe: a kill at any moment leaves it readable), laid out so that
+//! recording a result costs the same however big the state is: see [`state`]. Each stored
+//! result is a record (the outputs' blobs, the return value, the new json values, and the
+//! parts of its keys, to say *why* a later attempt of the same call runs again); an index
+//! finds records by key and a call's latest record by the call's identity.
 //!
 //! An entry is written only after the attempt succeeded and every output was copied into the
 //! cache. A hit restores the outputs into the version's store path (the place the attempt
@@ -34,18 +35,20 @@
 //! call that reads what a call that would run writes is "unknown until run". It reads files
 //! the workflow body itself writes (`write`, `write_json`) as they are on disk now.
 
-use std::collections::{BTreeSet, HashMap};
+mod codec;
+mod state;
+
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use indexmap::IndexMap;
-use redb::{Database, Durability, ReadableDatabase, ReadableTable, TableDefinition};
-use serde::{Deserialize, Serialize};
+use redb::Database;
 use weft_compiler::ast::{Body, Direction, Task};
 use weft_compiler::calls::{call_data, return_arity, written_json_params};
 use weft_compiler::config::Config;
@@ -61,25 +64,18 @@ use crate::protocol::Submission;
 use crate::record::{CacheNote, NoteSender, RunRecord};
 use crate::resources::Pool;
 use crate::versions::Versions;
+use state::{Snapshot, WriteOp, Writer};
 
 /// Changes whenever what goes into a key changes: older entries then never match.
-const KEY_FORMAT: &[u8] = b"weft-resume-key-1";
+const KEY_FORMAT: &[u8] = b"weft-resume-key-2";
 
 /// How much of a file the fast fingerprint reads.
 const FAST_PREFIX: u64 = 1 << 20;
-
-/// How long the cache writer gathers results into one commit.
-const BATCH_WINDOW: Duration = Duration::from_millis(50);
 
 /// An attempt reading at most this many files of at most `CHEAP_BYTES` each is looked up
 /// and restored on the dispatcher's thread (see [`Probe::restore_now`]).
 const CHEAP_INPUTS: usize = 16;
 const CHEAP_BYTES: u64 = 64 * 1024;
-
-const ENTRIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("entries");
-const KEYS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("keys");
-const CALLS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("calls");
-const LAST_USED: TableDefinition<&[u8], u64> = TableDefinition::new("last_used");
 
 /// The database file under `.weft/`.
 pub const STATE_FILE: &str = "state.redb";
@@ -253,12 +249,35 @@ impl Stamp {
     }
 }
 
-/// Digests of inputs and identities of programs, remembered for one run (or one explain):
-/// many calls read the same file and name the same program.
+/// A file's digest and the stamp the file had when it was made.
+type StampedDigest = (Stamp, blake3::Hash);
+
+/// A program's identity as remembered: the same name can be found from several working
+/// directories, inside an image or not, in either fingerprint mode.
+struct KnownProgram {
+    workdir: PathBuf,
+    in_image: bool,
+    mode: Fingerprint,
+    identity: Arc<str>,
+}
+
+/// Digests of inputs, identities of programs and digests of task sources, remembered for
+/// one run (or one explain): many calls read the same file, name the same program and are
+/// calls of the same task. Lookups borrow their keys: a hit allocates nothing.
 #[derive(Default)]
 struct Hashing {
-    files: Mutex<HashMap<(PathBuf, Fingerprint), (Stamp, blake3::Hash)>>,
-    programs: Mutex<HashMap<(String, PathBuf, bool, Fingerprint), String>>,
+    /// Per path, per mode (full, fast): the stamp the digest was made at.
+    files: Mutex<HashMap<PathBuf, [Option<StampedDigest>; 2]>>,
+    programs: Mutex<HashMap<String, Vec<KnownProgram>>>,
+    /// Per task, by its module and where it is written.
+    sources: Mutex<HashMap<(ModuleId, usize, usize), blake3::Hash>>,
+}
+
+fn mode_slot(mode: Fingerprint) -> usize {
+    match mode {
+        Fingerprint::Full => 0,
+        Fingerprint::Fast => 1,
+    }
 }
 
 impl Hashing {
@@ -269,11 +288,11 @@ impl Hashing {
         mode: Fingerprint,
     ) -> io::Result<blake3::Hash> {
         let stamp = Stamp::of(meta);
-        let memo_key = (path.to_path_buf(), mode);
+        let slot = mode_slot(mode);
         if let Ok(files) = self.files.lock() {
-            if let Some((seen, digest)) = files.get(&memo_key) {
-                if *seen == stamp {
-                    return Ok(*digest);
+            if let Some(Some((seen, digest))) = files.get(path).map(|known| known[slot]) {
+                if seen == stamp {
+                    return Ok(digest);
                 }
             }
         }
@@ -282,7 +301,7 @@ impl Hashing {
             Fingerprint::Fast => fast_file_digest(path, meta)?,
         };
         if let Ok(mut files) = self.files.lock() {
-            files.insert(memo_key, (stamp, digest));
+            files.entry(path.to_path_buf()).or_default()[slot] = Some((stamp, digest));
         }
         Ok(digest)
     }
@@ -324,17 +343,17 @@ impl Hashing {
         workdir: &Path,
         in_image: bool,
         mode: Fingerprint,
-    ) -> String {
-        let memo_key = (name.to_string(), workdir.to_path_buf(), in_image, mode);
-        if let Some(found) = self
-            .programs
-            .lock()
-            .ok()
-            .and_then(|p| p.get(&memo_key).cloned())
-        {
-            return found;
+    ) -> Arc<str> {
+        let found = self.programs.lock().ok().and_then(|programs| {
+            programs.get(name)?.iter().find_map(|known| {
+                (known.in_image == in_image && known.mode == mode && known.workdir == workdir)
+                    .then(|| known.identity.clone())
+            })
+        });
+        if let Some(identity) = found {
+            return identity;
         }
-        let identity = if in_image {
+        let identity: Arc<str> = if in_image {
             format!("in-image:{name}")
         } else if name.contains('/') {
             let path = workdir.join(name);
@@ -346,11 +365,43 @@ impl Hashing {
                 }
                 None => format!("unresolved:{name}"),
             }
-        };
+        }
+        .into();
         if let Ok(mut programs) = self.programs.lock() {
-            programs.insert(memo_key, identity.clone());
+            programs
+                .entry(name.to_string())
+                .or_default()
+                .push(KnownProgram {
+                    workdir: workdir.to_path_buf(),
+                    in_image,
+                    mode,
+                    identity: identity.clone(),
+                });
         }
         identity
+    }
+
+    /// The digest of a task's source text: the same for every call of the task.
+    fn source_digest(&self, program: &Program, module: ModuleId, task: &Task) -> blake3::Hash {
+        let memo_key = (module, task.span.start, task.span.end);
+        if let Some(digest) = self
+            .sources
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&memo_key).copied())
+        {
+            return digest;
+        }
+        let source = program.modules[module]
+            .file
+            .text
+            .get(task.span.start..task.span.end)
+            .unwrap_or_default();
+        let digest = blake3::hash(source.as_bytes());
+        if let Ok(mut sources) = self.sources.lock() {
+            sources.insert(memo_key, digest);
+        }
+        digest
     }
 }
 
@@ -380,7 +431,7 @@ struct ProgramName {
 #[derive(Clone, Debug)]
 struct InputSlot {
     /// The user's path, as shown in reasons (relative to the run's directory when inside).
-    shown: String,
+    shown: Arc<str>,
     /// Where the version read lives now.
     at: PathBuf,
 }
@@ -397,7 +448,7 @@ struct OutputSlot {
 /// Everything that goes into a call's key except the digests of what it reads.
 #[derive(Clone, Debug)]
 struct CallShape {
-    task: String,
+    task: Arc<Task>,
     /// What the call is, whatever its inputs: its task, module and arguments.
     identity: blake3::Hash,
     source: blake3::Hash,
@@ -410,33 +461,35 @@ struct CallShape {
 }
 
 /// The parts of one key, kept to tell later why a key changed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct KeyParts {
-    fingerprint: String,
-    source: String,
-    args: String,
-    setting: String,
-    programs: Vec<String>,
+    fingerprint: Fingerprint,
+    source: blake3::Hash,
+    args: blake3::Hash,
+    setting: blake3::Hash,
+    /// The identity of each program, in the order the body names them.
+    programs: Vec<Arc<str>>,
     /// `(user path as shown, digest)` of every input, in access order.
-    inputs: Vec<(String, String)>,
+    inputs: Vec<(Arc<str>, blake3::Hash)>,
 }
 
 impl KeyParts {
     fn key(&self) -> blake3::Hash {
         let mut hasher = blake3::Hasher::new();
         field(&mut hasher, KEY_FORMAT);
-        field(&mut hasher, self.fingerprint.as_bytes());
-        field(&mut hasher, self.source.as_bytes());
-        field(&mut hasher, self.args.as_bytes());
-        field(&mut hasher, self.setting.as_bytes());
-        field(&mut hasher, &(self.programs.len() as u64).to_le_bytes());
+        field(&mut hasher, self.fingerprint.name().as_bytes());
+        // Digests have a fixed length: no prefix needed.
+        hasher.update(self.source.as_bytes());
+        hasher.update(self.args.as_bytes());
+        hasher.update(self.setting.as_bytes());
+        hasher.update(&(self.programs.len() as u64).to_le_bytes());
         for program in &self.programs {
             field(&mut hasher, program.as_bytes());
         }
-        field(&mut hasher, &(self.inputs.len() as u64).to_le_bytes());
+        hasher.update(&(self.inputs.len() as u64).to_le_bytes());
         for (path, digest) in &self.inputs {
             field(&mut hasher, path.as_bytes());
-            field(&mut hasher, digest.as_bytes());
+            hasher.update(digest.as_bytes());
         }
         hasher.finalize()
     }
@@ -462,16 +515,13 @@ impl KeyParts {
         if self.args != before.args {
             return "its arguments changed".to_string();
         }
-        let before_inputs: HashMap<&str, &str> = before
-            .inputs
-            .iter()
-            .map(|(p, d)| (p.as_str(), d.as_str()))
-            .collect();
+        let before_inputs: HashMap<&str, &blake3::Hash> =
+            before.inputs.iter().map(|(p, d)| (&**p, d)).collect();
         let changed: Vec<&str> = self
             .inputs
             .iter()
-            .filter(|(p, d)| before_inputs.get(p.as_str()) != Some(&d.as_str()))
-            .map(|(p, _)| p.as_str())
+            .filter(|(p, d)| before_inputs.get(&**p) != Some(&d))
+            .map(|(p, _)| &**p)
             .collect();
         match changed.as_slice() {
             [] => "its earlier result is no longer in the cache".to_string(),
@@ -488,12 +538,6 @@ fn program_shown(identity: &str) -> String {
     format!("`{}`", parts.next().unwrap_or(identity))
 }
 
-/// What `calls` keeps per call identity: the parts of its last stored key, per fingerprint.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct CallHistory {
-    parts: Vec<KeyParts>,
-}
-
 impl CallShape {
     /// Builds the shape of a call: `args` are its values with user paths, every future
     /// resolved. `None` for an attempt that is never cached.
@@ -501,12 +545,13 @@ impl CallShape {
     fn new(
         program: &Program,
         module: ModuleId,
-        task: &Task,
+        task: &Arc<Task>,
         settings: &Settings,
         args: &IndexMap<String, Value>,
         inputs: Vec<InputSlot>,
         run_dir: &Path,
         engine: Option<&str>,
+        hashing: &Hashing,
     ) -> Result<CallShape, String> {
         if matches!(settings.body, Body::Workflow { .. }) {
             return Err("a nested workflow: its own tasks are cached one by one".to_string());
@@ -515,23 +560,13 @@ impl CallShape {
             return Err("a replicated task runs on every resource".to_string());
         }
         let file = &program.modules[module].file;
-        let source = file
-            .text
-            .get(task.span.start..task.span.end)
-            .unwrap_or_default();
-        let args_json = serde_json::to_string(
-            &args
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect::<serde_json::Map<_, _>>(),
-        )
-        .unwrap_or_default();
+        let args_json = args_json(args);
         let identity = tagged(
             b"weft-call",
             &[
                 task.name.name.as_bytes(),
-                file.path.to_string_lossy().as_bytes(),
-                args_json.as_bytes(),
+                file.path.as_os_str().as_encoded_bytes(),
+                &args_json,
             ],
         );
         let mut programs = program_names(program, module, settings, args)?;
@@ -571,15 +606,19 @@ impl CallShape {
             settings.workdir.as_deref().unwrap_or("").as_bytes(),
         );
         Ok(CallShape {
-            task: task.name.name.clone(),
+            task: task.clone(),
             identity,
-            source: blake3::hash(source.as_bytes()),
-            args: blake3::hash(args_json.as_bytes()),
+            source: hashing.source_digest(program, module, task),
+            args: blake3::hash(&args_json),
             setting: setting.finalize(),
             programs,
             workdir,
             inputs,
         })
+    }
+
+    fn task_name(&self) -> &str {
+        &self.task.name.name
     }
 
     /// The key's parts in one fingerprint mode; `digest` gives each input's digest (by
@@ -592,16 +631,13 @@ impl CallShape {
     ) -> Option<KeyParts> {
         let mut inputs = Vec::with_capacity(self.inputs.len());
         for (index, input) in self.inputs.iter().enumerate() {
-            inputs.push((
-                input.shown.clone(),
-                digest(index, input)?.to_hex().to_string(),
-            ));
+            inputs.push((input.shown.clone(), digest(index, input)?));
         }
         Some(KeyParts {
-            fingerprint: mode.name().to_string(),
-            source: self.source.to_hex().to_string(),
-            args: self.args.to_hex().to_string(),
-            setting: self.setting.to_hex().to_string(),
+            fingerprint: mode,
+            source: self.source,
+            args: self.args,
+            setting: self.setting,
             programs: self
                 .programs
                 .iter()
@@ -610,6 +646,25 @@ impl CallShape {
             inputs,
         })
     }
+}
+
+/// The arguments as a JSON object, in declaration order: what a call's identity and key
+/// know of them. Written as it goes, not built as a map first.
+fn args_json(args: &IndexMap<String, Value>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 * args.len() + 2);
+    out.push(b'{');
+    for (i, (name, value)) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing to a Vec fails only for values JSON cannot hold, which `to_json` never
+        // makes.
+        let _ = serde_json::to_writer(&mut out, name);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, &value.to_json());
+    }
+    out.push(b'}');
+    out
 }
 
 /// The programs a body names, evaluated over the call's arguments (user paths).
@@ -663,29 +718,27 @@ fn shown_path(path: &Path, run_dir: &Path) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// One file kept in the cache.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct StoredFile {
     /// The BLAKE3 hash of the content: the blob's name.
     blob: String,
     size: u64,
     executable: bool,
-    /// Restored too, so fast fingerprints of restored files match the originals. (An i64:
-    /// serde cannot read an i128 inside a tagged enum; nanoseconds fit until 2262.)
+    /// Restored too, so fast fingerprints of restored files match the originals.
+    /// (Nanoseconds since the epoch fit an i64 until 2262.)
     mtime_ns: i64,
     /// The fast fingerprint the file had.
     fast: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum StoredNode {
     Dir,
     File(StoredFile),
     Symlink { target: String },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum StoredOutput {
     File(StoredFile),
     Dir {
@@ -736,15 +789,13 @@ impl StoredOutput {
 }
 
 /// A completed attempt's results.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 struct Entry {
     task: String,
     created_ms: u64,
     /// One per written access, in access order.
     outputs: Vec<StoredOutput>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     returned: Option<serde_json::Value>,
-    #[serde(default)]
     out_json: IndexMap<String, serde_json::Value>,
 }
 
@@ -803,22 +854,6 @@ fn sibling(path: &Path, what: &str) -> PathBuf {
     path.with_file_name(format!(".{name}.weft-{what}-{}", std::process::id()))
 }
 
-/// What the writer thread does, in batches of one transaction each.
-enum WriteOp {
-    Store {
-        id: blake3::Hash,
-        keys: Vec<blake3::Hash>,
-        entry: Vec<u8>,
-        identity: blake3::Hash,
-        history: Vec<u8>,
-        now_ms: u64,
-    },
-    /// A run reused these entries (id, when): they stay for `weft clean`.
-    Touch(Vec<(blake3::Hash, u64)>),
-    /// The entry's blobs are damaged: it goes.
-    Forget { id: blake3::Hash },
-}
-
 /// The run's handle on `.weft/state.redb` and `.weft/cache/`.
 pub struct Cache {
     blobs: PathBuf,
@@ -826,59 +861,11 @@ pub struct Cache {
     db: Arc<Database>,
     options: ResumeOptions,
     hashing: Hashing,
-    writer: Mutex<Option<mpsc::Sender<WriteOp>>>,
-    writer_thread: Mutex<Option<std::thread::JoinHandle<Vec<String>>>>,
-    /// Reused entries not handed to the writer yet: sent in bulk, so a resume of many
-    /// small calls does not wake the writer once per call.
-    touches: Mutex<Vec<(blake3::Hash, u64)>>,
+    writer: Writer,
+    /// Reused records not handed to the writer yet (number, when): sent in bulk, so a
+    /// resume of many small calls does not queue one operation per call.
+    touches: Mutex<Vec<(u64, u64)>>,
     tmp_counter: AtomicU64,
-}
-
-/// Opens (or creates) the state database; a damaged file that redb cannot repair is moved
-/// aside and a fresh one made, so a run never fails for its cache.
-fn open_state(path: &Path) -> Result<Database, String> {
-    if !path.exists() {
-        return create_state(path);
-    }
-    match Database::create(path) {
-        Ok(db) => Ok(db),
-        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
-            "{} is in use by another weft run in this directory",
-            path.display()
-        )),
-        Err(first) => {
-            let aside = path.with_extension(format!("redb.damaged-{}", now_ms()));
-            fs::rename(path, &aside)
-                .map_err(|e| format!("cannot open {}: {first}; {e}", path.display()))?;
-            eprintln!(
-                "weft: {} could not be opened ({first}); moved to {} and starting afresh",
-                path.display(),
-                aside.display()
-            );
-            create_state(path)
-        }
-    }
-}
-
-/// Makes a new state database beside `path` and puts it there in one step: a run killed
-/// while redb lays out a new file leaves no half-made database behind.
-fn create_state(path: &Path) -> Result<Database, String> {
-    let fresh = sibling(path, "new");
-    let _ = fs::remove_file(&fresh);
-    let db =
-        Database::create(&fresh).map_err(|e| format!("cannot create {}: {e}", fresh.display()))?;
-    // A link, not a rename: it fails instead of replacing a database another run made
-    // meanwhile (the open file, and its lock, follow the inode either way).
-    let linked = fs::hard_link(&fresh, path);
-    let _ = fs::remove_file(&fresh);
-    match linked {
-        Ok(()) => Ok(db),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            drop(db);
-            open_state(path)
-        }
-        Err(e) => Err(format!("cannot create {}: {e}", path.display())),
-    }
 }
 
 impl Cache {
@@ -890,21 +877,15 @@ impl Cache {
         for dir in [&blobs, &tmp] {
             fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let db = Arc::new(open_state(&weft_dir.join(STATE_FILE))?);
-        let (tx, rx) = mpsc::channel();
-        let writer_db = db.clone();
-        let thread = std::thread::Builder::new()
-            .name("weft-cache-writer".to_string())
-            .spawn(move || write_loop(&writer_db, rx))
-            .map_err(|e| format!("cannot start the cache writer: {e}"))?;
+        let db = Arc::new(state::open_state(&weft_dir.join(STATE_FILE))?);
+        let writer = Writer::start(db.clone())?;
         Ok(Arc::new(Cache {
             blobs,
             tmp,
             db,
             options,
             hashing: Hashing::default(),
-            writer: Mutex::new(Some(tx)),
-            writer_thread: Mutex::new(Some(thread)),
+            writer,
             touches: Mutex::new(Vec::new()),
             tmp_counter: AtomicU64::new(0),
         }))
@@ -914,15 +895,15 @@ impl Cache {
         self.options
     }
 
-    /// Notes that the run reused an entry.
-    fn touch(&self, id: blake3::Hash) {
+    /// Notes that the run reused a record.
+    fn touch(&self, record: u64) {
         const BATCH: usize = 4096;
         let full = self.touches.lock().ok().and_then(|mut touches| {
-            touches.push((id, now_ms()));
+            touches.push((record, now_ms()));
             (touches.len() >= BATCH).then(|| std::mem::take(&mut *touches))
         });
         if let Some(batch) = full {
-            self.send(WriteOp::Touch(batch));
+            self.writer.send(WriteOp::Touch(batch));
         }
     }
 
@@ -934,22 +915,10 @@ impl Cache {
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
         if !touches.is_empty() {
-            self.send(WriteOp::Touch(touches));
+            self.writer.send(WriteOp::Touch(touches));
         }
-        if let Ok(mut writer) = self.writer.lock() {
-            writer.take();
-        }
-        let thread = self.writer_thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(thread) = thread {
-            for problem in thread.join().unwrap_or_default() {
-                eprintln!("weft: the cache could not record results: {problem}");
-            }
-        }
-    }
-
-    fn send(&self, op: WriteOp) {
-        if let Some(writer) = self.writer.lock().ok().and_then(|w| w.clone()) {
-            let _ = writer.send(op);
+        for problem in self.writer.close() {
+            eprintln!("weft: the cache could not record results: {problem}");
         }
     }
 
@@ -962,28 +931,9 @@ impl Cache {
         self.tmp.join(format!("{}-{n}", std::process::id()))
     }
 
-    /// The entry a key names, with its id.
-    fn entry(&self, key: &blake3::Hash) -> Option<(blake3::Hash, Entry)> {
-        let read = self.db.begin_read().ok()?;
-        let id = read
-            .open_table(KEYS)
-            .ok()?
-            .get(key.as_bytes().as_slice())
-            .ok()??
-            .value()
-            .to_vec();
-        let bytes = read.open_table(ENTRIES).ok()?.get(id.as_slice()).ok()??;
-        Some((
-            blake3::Hash::from_slice(&id).ok()?,
-            serde_json::from_slice(bytes.value()).ok()?,
-        ))
-    }
-
-    fn history(&self, identity: &blake3::Hash) -> Option<CallHistory> {
-        let read = self.db.begin_read().ok()?;
-        let table = read.open_table(CALLS).ok()?;
-        let bytes = table.get(identity.as_bytes().as_slice()).ok()??;
-        serde_json::from_slice(bytes.value()).ok()
+    /// What is committed now.
+    fn snapshot(&self) -> Option<Snapshot> {
+        Snapshot::of(&*self.db)
     }
 
     /// Copies one output file into the blobs (a hard link when possible: versions never
@@ -1140,94 +1090,6 @@ fn time_of_ns(ns: i128) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::new(secs, (ns % 1_000_000_000) as u32))
 }
 
-/// Commits what runs hand over, a batch per transaction (gathered for `BATCH_WINDOW`):
-/// stores durably (a result is kept
-/// once its commit returns), touches without waiting for the disk (losing one only makes
-/// `weft clean` less generous). Returns the problems met.
-fn write_loop(db: &Database, rx: mpsc::Receiver<WriteOp>) -> Vec<String> {
-    let mut problems = Vec::new();
-    while let Ok(first) = rx.recv() {
-        // Whatever else arrives within a short window joins the batch: one commit (and one
-        // disk sync) for many results. A kill in the window costs only reruns.
-        let window = std::time::Instant::now() + BATCH_WINDOW;
-        let mut batch = vec![first];
-        loop {
-            let left = window.saturating_duration_since(std::time::Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
-            }
-        }
-        let durable = batch
-            .iter()
-            .any(|op| matches!(op, WriteOp::Store { .. } | WriteOp::Forget { .. }));
-        if let Err(e) = commit_batch(db, batch, durable) {
-            problems.push(e);
-        }
-    }
-    // Makes the touches committed without durability durable too.
-    if let Err(e) = commit_batch(db, Vec::new(), true) {
-        problems.push(e);
-    }
-    problems
-}
-
-fn commit_batch(db: &Database, batch: Vec<WriteOp>, durable: bool) -> Result<(), String> {
-    let mut txn = db.begin_write().map_err(|e| e.to_string())?;
-    if !durable {
-        txn.set_durability(Durability::None)
-            .map_err(|e| e.to_string())?;
-    }
-    {
-        let mut entries = txn.open_table(ENTRIES).map_err(|e| e.to_string())?;
-        let mut keys_table = txn.open_table(KEYS).map_err(|e| e.to_string())?;
-        let mut calls = txn.open_table(CALLS).map_err(|e| e.to_string())?;
-        let mut used = txn.open_table(LAST_USED).map_err(|e| e.to_string())?;
-        for op in batch {
-            match op {
-                WriteOp::Store {
-                    id,
-                    keys,
-                    entry,
-                    identity,
-                    history,
-                    now_ms,
-                } => {
-                    let id = id.as_bytes().as_slice();
-                    entries
-                        .insert(id, entry.as_slice())
-                        .map_err(|e| e.to_string())?;
-                    used.insert(id, now_ms).map_err(|e| e.to_string())?;
-                    for key in &keys {
-                        keys_table
-                            .insert(key.as_bytes().as_slice(), id)
-                            .map_err(|e| e.to_string())?;
-                    }
-                    calls
-                        .insert(identity.as_bytes().as_slice(), history.as_slice())
-                        .map_err(|e| e.to_string())?;
-                }
-                WriteOp::Touch(touches) => {
-                    for (id, now_ms) in touches {
-                        used.insert(id.as_bytes().as_slice(), now_ms)
-                            .map_err(|e| e.to_string())?;
-                    }
-                }
-                // Keys naming it are left dangling: a lookup through them is a miss, and
-                // `weft clean` removes them.
-                WriteOp::Forget { id } => {
-                    entries
-                        .remove(id.as_bytes().as_slice())
-                        .map_err(|e| e.to_string())?;
-                    used.remove(id.as_bytes().as_slice())
-                        .map_err(|e| e.to_string())?;
-                }
-            }
-        }
-    }
-    txn.commit().map_err(|e| e.to_string())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Attempts through the cache
 // ---------------------------------------------------------------------------------------------
@@ -1249,7 +1111,8 @@ pub struct Probe {
 enum Lookup {
     Hit {
         key: blake3::Hash,
-        id: blake3::Hash,
+        /// The record's number.
+        id: u64,
         entry: Box<Entry>,
     },
     Miss {
@@ -1284,7 +1147,7 @@ impl Probe {
             }
             if let Some(version) = r.reads {
                 inputs.push(InputSlot {
-                    shown: shown_path(&access.user_path, run_dir),
+                    shown: shown_path(&access.user_path, run_dir).into(),
                     at: locate(access.key, version).unwrap_or_else(|| access.user_path.clone()),
                 });
             }
@@ -1305,6 +1168,7 @@ impl Probe {
             inputs,
             run_dir,
             engine,
+            &cache.hashing,
         )
         .ok()?;
         Some(Probe {
@@ -1352,18 +1216,18 @@ impl Probe {
             };
         };
         let key = now.key();
-        if let Some((id, entry)) = cache.entry(&key) {
+        let snapshot = cache.snapshot();
+        if let Some((id, entry)) = snapshot.as_ref().and_then(|s| s.entry(&key)) {
             return Lookup::Hit {
                 key,
                 id,
                 entry: Box::new(entry),
             };
         }
-        let reason = match cache.history(&self.shape.identity).and_then(|h| {
-            h.parts
-                .into_iter()
-                .find(|p| p.fingerprint == now.fingerprint)
-        }) {
+        let before = snapshot
+            .and_then(|s| s.history(&self.shape.identity))
+            .and_then(|h| h.into_iter().find(|p| p.fingerprint == now.fingerprint));
+        let reason = match before {
             Some(before) => now.change_since(&before),
             None => "no earlier result for this call".to_string(),
         };
@@ -1375,7 +1239,13 @@ impl Probe {
 
     /// Stores a successful attempt's results; nothing when an output is missing (the
     /// dispatcher fails such an attempt).
-    fn store(&self, parts: &[KeyParts], outcome: &AttemptOutcome) -> Result<(), String> {
+    /// `keys` are those of `parts`, in order.
+    fn store(
+        &self,
+        parts: &[KeyParts],
+        keys: &[blake3::Hash],
+        outcome: &AttemptOutcome,
+    ) -> Result<(), String> {
         let AttemptOutcome::Succeeded { returned, out_json } = outcome else {
             return Ok(());
         };
@@ -1391,7 +1261,7 @@ impl Probe {
             );
         }
         let entry = Entry {
-            task: self.shape.task.clone(),
+            task: self.shape.task_name().to_string(),
             created_ms: now_ms(),
             outputs,
             returned: returned.as_ref().map(Value::to_json),
@@ -1400,18 +1270,10 @@ impl Probe {
                 .map(|(k, v)| (k.clone(), v.to_json()))
                 .collect(),
         };
-        let history = CallHistory {
-            parts: parts.to_vec(),
-        };
-        let keys: Vec<blake3::Hash> = parts.iter().map(KeyParts::key).collect();
-        self.cache.send(WriteOp::Store {
-            // The key of the run's own mode names the entry.
-            id: keys[0],
-            keys,
-            entry: serde_json::to_vec(&entry).map_err(|e| e.to_string())?,
+        self.cache.writer.send(WriteOp::Store {
+            keys: keys.to_vec(),
             identity: self.shape.identity,
-            history: serde_json::to_vec(&history).map_err(|e| e.to_string())?,
-            now_ms: entry.created_ms,
+            record: codec::encode_record(&entry, parts, false),
         });
         Ok(())
     }
@@ -1478,9 +1340,9 @@ impl Probe {
                 Err(problem) => {
                     eprintln!(
                         "weft: the cached result of `{}` cannot be restored ({problem}); running it again",
-                        self.shape.task
+                        self.shape.task_name()
                     );
-                    self.cache.send(WriteOp::Forget { id });
+                    self.cache.writer.send(WriteOp::Forget(id));
                     Lookup::Miss {
                         parts: self.parts(),
                         reason: Some("its cached result was damaged".to_string()),
@@ -1557,23 +1419,26 @@ impl Probe {
             }
             Lookup::Miss { parts, reason } => {
                 let outcome = launch().await;
+                let keys: Vec<blake3::Hash> = parts.iter().map(KeyParts::key).collect();
                 let stored = if Self::cheap_to_copy(probe.written_bytes()) {
-                    probe.store(&parts, &outcome)
+                    probe.store(&parts, &keys, &outcome)
                 } else {
                     let storing = probe.clone();
                     let stored_outcome = outcome.clone();
-                    let kept_parts = parts.clone();
-                    tokio::task::spawn_blocking(move || storing.store(&kept_parts, &stored_outcome))
-                        .await
-                        .unwrap_or_else(|e| Err(e.to_string()))
+                    let (kept_parts, kept_keys) = (parts.clone(), keys.clone());
+                    tokio::task::spawn_blocking(move || {
+                        storing.store(&kept_parts, &kept_keys, &stored_outcome)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()))
                 };
                 if let Err(problem) = stored {
                     eprintln!(
                         "weft: the result of `{}` could not be cached: {problem}",
-                        probe.shape.task
+                        probe.shape.task_name()
                     );
                 }
-                probe.note(parts.first().map(KeyParts::key), false, reason);
+                probe.note(keys.first().copied(), false, reason);
                 outcome
             }
         }
@@ -1681,69 +1546,80 @@ struct SeenCall {
     args: IndexMap<String, Value>,
 }
 
-/// Read access to the state for `--explain`, which never writes.
-enum StateReader {
+/// How `--explain` opened the state file.
+enum Opened {
     None,
     Db(redb::ReadOnlyDatabase),
     Writable(Database),
 }
 
+/// Read access to the state for `--explain`, which never writes: one snapshot serves the
+/// whole plan.
+struct StateReader {
+    /// Declared before the database, so it is dropped first.
+    snapshot: Option<Snapshot>,
+    _opened: Opened,
+}
+
 impl StateReader {
     fn open(weft_dir: &Path) -> Result<StateReader, String> {
         let path = weft_dir.join(STATE_FILE);
-        if !path.exists() {
-            return Ok(StateReader::None);
-        }
-        match redb::ReadOnlyDatabase::open(&path) {
-            Ok(db) => Ok(StateReader::Db(db)),
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
+        let in_use = || {
+            format!(
                 "{} is in use by a weft run in this directory; explain when it ends",
                 path.display()
-            )),
-            // Not closed cleanly (a killed run): opening it for writing repairs it.
-            Err(_) => match Database::open(&path) {
-                Ok(db) => Ok(StateReader::Writable(db)),
-                Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
-                    "{} is in use by a weft run in this directory; explain when it ends",
-                    path.display()
-                )),
-                // The next run moves a damaged state aside; until then nothing is cached.
-                Err(e) => {
-                    eprintln!(
-                        "weft: {} cannot be read ({e}): every call would run",
-                        path.display()
-                    );
-                    Ok(StateReader::None)
-                }
-            },
+            )
+        };
+        let opened = if !path.exists() {
+            Opened::None
+        } else {
+            match redb::ReadOnlyDatabase::open(&path) {
+                Ok(db) => Opened::Db(db),
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(in_use()),
+                // Not closed cleanly (a killed run): opening it for writing repairs it.
+                Err(_) => match Database::open(&path) {
+                    Ok(db) => Opened::Writable(db),
+                    Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(in_use()),
+                    // The next run moves a damaged state aside; until then nothing is cached.
+                    Err(e) => {
+                        eprintln!(
+                            "weft: {} cannot be read ({e}): every call would run",
+                            path.display()
+                        );
+                        Opened::None
+                    }
+                },
+            }
+        };
+        let current = match &opened {
+            Opened::None => None,
+            Opened::Db(db) => Some(state::is_current(db)),
+            Opened::Writable(db) => Some(state::is_current(db)),
+        };
+        if current == Some(false) {
+            // The next run moves it aside; until then nothing is cached.
+            eprintln!(
+                "weft: {} was made by another version of weft: every call would run",
+                path.display()
+            );
         }
-    }
-
-    fn get(&self, table: TableDefinition<&[u8], &[u8]>, key: &[u8]) -> Option<Vec<u8>> {
-        fn read<D: ReadableDatabase>(
-            db: &D,
-            table: TableDefinition<&[u8], &[u8]>,
-            key: &[u8],
-        ) -> Option<Vec<u8>> {
-            let txn = db.begin_read().ok()?;
-            let t = txn.open_table(table).ok()?;
-            let value = t.get(key).ok()??;
-            Some(value.value().to_vec())
-        }
-        match self {
-            StateReader::None => None,
-            StateReader::Db(db) => read(db, table, key),
-            StateReader::Writable(db) => read(db, table, key),
-        }
+        let snapshot = match (&opened, current) {
+            (Opened::Db(db), Some(true)) => Snapshot::of(db),
+            (Opened::Writable(db), Some(true)) => Snapshot::of(db),
+            _ => None,
+        };
+        Ok(StateReader {
+            snapshot,
+            _opened: opened,
+        })
     }
 
     fn entry(&self, key: &blake3::Hash) -> Option<Entry> {
-        let id = self.get(KEYS, key.as_bytes())?;
-        serde_json::from_slice(&self.get(ENTRIES, &id)?).ok()
+        self.snapshot.as_ref()?.entry(key).map(|(_, entry)| entry)
     }
 
-    fn history(&self, identity: &blake3::Hash) -> Option<CallHistory> {
-        serde_json::from_slice(&self.get(CALLS, identity.as_bytes())?).ok()
+    fn history(&self, identity: &blake3::Hash) -> Option<Vec<KeyParts>> {
+        self.snapshot.as_ref()?.history(identity)
     }
 }
 
@@ -1992,7 +1868,7 @@ fn decide(
         };
         from_plan.push(source);
         inputs.push(InputSlot {
-            shown: shown_path(&user_path, run_dir),
+            shown: shown_path(&user_path, run_dir).into(),
             at: user_path,
         });
     }
@@ -2014,6 +1890,7 @@ fn decide(
         inputs,
         run_dir,
         engine,
+        hashing,
     ) {
         Ok(shape) => shape,
         Err(why) => {
@@ -2040,12 +1917,10 @@ fn decide(
         .map(|(input, _)| input.shown.clone());
     let why = match (missing_input, state.history(&shape.identity)) {
         (Some(path), _) => format!("input {path} does not exist"),
-        (None, Some(history)) => {
-            match history.parts.iter().find(|p| p.fingerprint == mode.name()) {
-                Some(before) => parts.change_since(before),
-                None => "no earlier result for this call".to_string(),
-            }
-        }
+        (None, Some(history)) => match history.iter().find(|p| p.fingerprint == mode) {
+            Some(before) => parts.change_since(before),
+            None => "no earlier result for this call".to_string(),
+        },
         (None, None) => "no earlier result for this call".to_string(),
     };
     (Decision::Run(why), Produced::Later)
@@ -2134,7 +2009,7 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
     // Holding the state keeps runs away while cleaning (and tells if one is going on).
     let state_path = weft_dir.join(STATE_FILE);
     let mut db = if state_path.exists() || weft_dir.join("cache").exists() {
-        Some(open_state(&state_path)?)
+        Some(state::open_state(&state_path)?)
     } else {
         None
     };
@@ -2161,79 +2036,10 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
     let Some(db) = db.as_mut() else {
         return Ok(report);
     };
-    let mut referenced: BTreeSet<String> = BTreeSet::new();
-    {
-        let txn = db.begin_write().map_err(|e| e.to_string())?;
-        {
-            let mut entries = txn.open_table(ENTRIES).map_err(|e| e.to_string())?;
-            let mut used = txn.open_table(LAST_USED).map_err(|e| e.to_string())?;
-            let mut stale: Vec<Vec<u8>> = Vec::new();
-            for item in entries.iter().map_err(|e| e.to_string())? {
-                let (id, value) = item.map_err(|e| e.to_string())?;
-                let last = used
-                    .get(id.value())
-                    .map_err(|e| e.to_string())?
-                    .map(|v| v.value())
-                    .unwrap_or(0);
-                if last < cutoff_ms {
-                    stale.push(id.value().to_vec());
-                } else {
-                    report.entries_kept += 1;
-                    if let Ok(entry) = serde_json::from_slice::<Entry>(value.value()) {
-                        for output in &entry.outputs {
-                            referenced.extend(output.blobs().into_iter().map(str::to_string));
-                        }
-                    }
-                }
-            }
-            for id in &stale {
-                entries.remove(id.as_slice()).map_err(|e| e.to_string())?;
-                used.remove(id.as_slice()).map_err(|e| e.to_string())?;
-            }
-            report.entries_removed = stale.len();
-            // Keys naming no entry any more.
-            let mut keys = txn.open_table(KEYS).map_err(|e| e.to_string())?;
-            let mut dangling = Vec::new();
-            for item in keys.iter().map_err(|e| e.to_string())? {
-                let (key, id) = item.map_err(|e| e.to_string())?;
-                if entries
-                    .get(id.value())
-                    .map_err(|e| e.to_string())?
-                    .is_none()
-                {
-                    dangling.push(key.value().to_vec());
-                }
-            }
-            for key in &dangling {
-                keys.remove(key.as_slice()).map_err(|e| e.to_string())?;
-            }
-            // Call histories only explain keys: those of removed entries go too.
-            let mut calls = txn.open_table(CALLS).map_err(|e| e.to_string())?;
-            let mut orphan_calls = Vec::new();
-            for item in calls.iter().map_err(|e| e.to_string())? {
-                let (identity, value) = item.map_err(|e| e.to_string())?;
-                let alive = serde_json::from_slice::<CallHistory>(value.value())
-                    .map(|h| {
-                        h.parts.iter().any(|p| {
-                            keys.get(p.key().as_bytes().as_slice())
-                                .ok()
-                                .flatten()
-                                .is_some()
-                        })
-                    })
-                    .unwrap_or(false);
-                if !alive {
-                    orphan_calls.push(identity.value().to_vec());
-                }
-            }
-            for identity in &orphan_calls {
-                calls
-                    .remove(identity.as_slice())
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        txn.commit().map_err(|e| e.to_string())?;
-    }
+    let swept = state::sweep(db, cutoff_ms)?;
+    report.entries_removed = swept.removed;
+    report.entries_kept = swept.kept;
+    let referenced = swept.blobs;
     let _ = db.compact();
     // Blobs no entry names, and leftovers of interrupted stores.
     let blobs = weft_dir.join("cache").join("blobs");
@@ -2323,43 +2129,6 @@ mod tests {
     }
 
     #[test]
-    fn entries_read_back_as_written() {
-        let file = StoredFile {
-            blob: blake3::hash(b"x").to_hex().to_string(),
-            size: 1,
-            executable: true,
-            mtime_ns: 1_700_000_000_123_456_789,
-            fast: blake3::hash(b"y").to_hex().to_string(),
-        };
-        let entry = Entry {
-            task: "count".to_string(),
-            created_ms: 42,
-            outputs: vec![
-                StoredOutput::File(file.clone()),
-                StoredOutput::Dir {
-                    tree: vec![
-                        ("sub".to_string(), StoredNode::Dir),
-                        ("sub/a".to_string(), StoredNode::File(file)),
-                        (
-                            "link".to_string(),
-                            StoredNode::Symlink {
-                                target: "sub/a".to_string(),
-                            },
-                        ),
-                    ],
-                },
-            ],
-            returned: Some(serde_json::json!([1, 2.5, "three"])),
-            out_json: [("m".to_string(), serde_json::json!({"k": null}))]
-                .into_iter()
-                .collect(),
-        };
-        let bytes = serde_json::to_vec(&entry).expect("encode");
-        let back: Entry = serde_json::from_slice(&bytes).expect("decode");
-        assert_eq!(back, entry);
-    }
-
-    #[test]
     fn a_damaged_blob_is_never_restored() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("result.txt");
@@ -2403,31 +2172,75 @@ mod tests {
     #[test]
     fn reasons_name_what_changed() {
         let parts = KeyParts {
-            fingerprint: "full".to_string(),
-            source: "s".to_string(),
-            args: "a".to_string(),
-            setting: "e".to_string(),
-            programs: vec!["path:/bin/true:1:2".to_string()],
+            fingerprint: Fingerprint::Full,
+            source: blake3::hash(b"s"),
+            args: blake3::hash(b"a"),
+            setting: blake3::hash(b"e"),
+            programs: vec![Arc::from("path:/bin/true:1:2")],
             inputs: vec![
-                ("data/a.txt".to_string(), "1".to_string()),
-                ("data/b.txt".to_string(), "2".to_string()),
+                (Arc::from("data/a.txt"), blake3::hash(b"1")),
+                (Arc::from("data/b.txt"), blake3::hash(b"2")),
             ],
         };
+        assert_eq!(
+            parts.change_since(&parts),
+            "its earlier result is no longer in the cache"
+        );
         let mut changed = parts.clone();
-        changed.inputs[1].1 = "3".to_string();
+        changed.inputs[1].1 = blake3::hash(b"3");
         assert_eq!(changed.change_since(&parts), "input data/b.txt changed");
         assert_ne!(changed.key(), parts.key());
+        let mut both = changed.clone();
+        both.inputs[0].1 = blake3::hash(b"4");
+        assert_eq!(
+            both.change_since(&parts),
+            "input data/a.txt changed (and 1 more)"
+        );
         let mut body = changed.clone();
-        body.source = "t".to_string();
+        body.source = blake3::hash(b"t");
         assert_eq!(
             body.change_since(&parts),
             "the task's body or directives changed"
         );
         let mut program = parts.clone();
-        program.programs[0] = "path:/bin/true:1:3".to_string();
+        program.programs[0] = Arc::from("path:/bin/true:1:3");
         assert_eq!(
             program.change_since(&parts),
             "the program `/bin/true` changed"
         );
+        let mut fast = parts.clone();
+        fast.fingerprint = Fingerprint::Fast;
+        assert_ne!(fast.key(), parts.key(), "each mode has keys of its own");
+    }
+
+    #[test]
+    fn keys_tell_apart_inputs_that_swap_paths_and_digests() {
+        let with = |inputs: Vec<(&str, &[u8])>| KeyParts {
+            fingerprint: Fingerprint::Full,
+            source: blake3::hash(b"s"),
+            args: blake3::hash(b"a"),
+            setting: blake3::hash(b"e"),
+            programs: Vec::new(),
+            inputs: inputs
+                .into_iter()
+                .map(|(p, d)| (Arc::from(p), blake3::hash(d)))
+                .collect(),
+        };
+        let one = with(vec![("a", b"1"), ("b", b"2")]);
+        let swapped = with(vec![("a", b"2"), ("b", b"1")]);
+        assert_ne!(one.key(), swapped.key());
+        assert_eq!(one.key(), with(vec![("a", b"1"), ("b", b"2")]).key());
+    }
+
+    #[test]
+    fn arguments_are_written_as_a_json_object_in_order() {
+        let mut args = IndexMap::new();
+        args.insert("n".to_string(), Value::Int(3));
+        args.insert("name".to_string(), Value::Str("a \"b\"".into()));
+        assert_eq!(
+            String::from_utf8(args_json(&args)).expect("utf-8"),
+            r#"{"n":3,"name":"a \"b\""}"#
+        );
+        assert_eq!(args_json(&IndexMap::new()), b"{}");
     }
 }

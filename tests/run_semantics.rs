@@ -1072,3 +1072,36 @@ workflow main() {
         .success()
         .expect_stdout(&[r#"["d/a.txt"] ["./d/a.txt"] ["d/../d/a.txt"]"#]);
 }
+
+#[test]
+fn a_call_starts_while_the_body_goes_on_computing_in_a_loop() {
+    // Calls are handed to the dispatcher in batches; a batch must not wait for the body to
+    // ask for something. Here the body spins until the call's side effect appears: if the
+    // call were held back, the loop would never end (and the command would time out).
+    let project = Project::with_main(
+        r#"
+task one() -> int {
+    shell "echo 1"
+}
+
+task touch_flag() {
+    shell "touch started.flag"
+}
+
+workflow main() {
+    // A value only the run knows: the planner's look-ahead stops here, before the loop.
+    print(one())
+    touch_flag()
+    let spins = 0
+    while not exists("started.flag") {
+        spins = spins + 1
+    }
+    print("the call ran while the body was looping")
+}
+"#,
+    );
+    project
+        .run(&[])
+        .success()
+        .expect_stdout(&["1", "the call ran while the body was looping"]);
+}

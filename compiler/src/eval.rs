@@ -120,9 +120,10 @@ pub trait Backend {
     fn leave_group(&mut self, nowait: bool, site: &Site) -> Result<(), Interrupt>;
     /// `barrier` (every task so far) or `barrier "NAME"` (that group's tasks).
     fn barrier(&mut self, group: Option<&str>, site: &Site) -> Result<(), Interrupt>;
-    /// Called once per loop iteration: `true` stops the evaluation there (the planner's
-    /// budget, so a body that loops without end cannot hang a check).
-    fn loop_budget_spent(&mut self) -> bool {
+    /// Called before each loop iteration; `true` stops the evaluation there (the planner's
+    /// budget, so a body that loops without end cannot hang a check). The runtime uses it
+    /// to hand over calls it has held back while the body keeps computing.
+    fn before_loop_iteration(&mut self) -> bool {
         false
     }
 }
@@ -317,7 +318,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 let items = self.eval(iter)?;
                 let items = self.iterate(items, iter.span)?;
                 for item in items {
-                    if self.backend.loop_budget_spent() {
+                    if self.backend.before_loop_iteration() {
                         return Err(self.budget_stop(stmt.span));
                     }
                     self.scopes().push(Scope::new());
@@ -331,7 +332,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 }
             }
             StmtKind::While { cond, body } => loop {
-                if self.backend.loop_budget_spent() {
+                if self.backend.before_loop_iteration() {
                     return Err(self.budget_stop(stmt.span));
                 }
                 let c = self.eval(cond)?;

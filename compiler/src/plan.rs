@@ -258,7 +258,7 @@ impl Backend for Planner<'_, '_> {
         Ok(())
     }
 
-    fn loop_budget_spent(&mut self) -> bool {
+    fn before_loop_iteration(&mut self) -> bool {
         self.iterations += 1;
         self.iterations > LOOP_BUDGET
     }

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 use weft_compiler::calls::{call_data, path_future, result_value, written_json_params};
@@ -33,6 +34,14 @@ pub struct Ids {
 /// Where `print` goes: the run's standard output, one line at a time.
 pub type Output = Arc<Mutex<Box<dyn Write + Send>>>;
 
+/// Calls are handed to the dispatcher in batches: one channel message (and at most one
+/// wake-up of the dispatcher's thread) for many calls. A batch goes when it is this full...
+const BATCH_CALLS: usize = 256;
+/// ...when its first call has waited this long (checked at each call and loop iteration),
+/// and whenever the body asks the dispatcher anything or ends, so no call is held back while
+/// the body waits.
+const BATCH_DELAY: Duration = Duration::from_micros(200);
+
 pub struct RuntimeBackend {
     pub body: BodyId,
     program: Arc<Program>,
@@ -45,6 +54,9 @@ pub struct RuntimeBackend {
     nowait_groups: HashMap<String, GroupId>,
     tasks: HashMap<*const weft_compiler::ast::Task, Arc<weft_compiler::ast::Task>>,
     output: Output,
+    /// Calls not handed over yet, and when the first of them was made.
+    batch: Vec<Submission>,
+    batch_since: Option<Instant>,
 }
 
 impl RuntimeBackend {
@@ -68,18 +80,49 @@ impl RuntimeBackend {
             nowait_groups: HashMap::new(),
             tasks: HashMap::new(),
             output,
+            batch: Vec::new(),
+            batch_since: None,
         }
     }
 
-    fn send(&self, request: Request) -> Result<(), Interrupt> {
+    /// Sends a request, after the calls made before it.
+    fn send(&mut self, request: Request) -> Result<(), Interrupt> {
+        self.flush()?;
         self.tx
             .send(request)
             .map_err(|_| Interrupt::Stop(Stop::Aborted))
     }
 
+    /// Hands the calls held back to the dispatcher.
+    pub fn flush(&mut self) -> Result<(), Interrupt> {
+        self.batch_since = None;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.tx
+            .send(Request::Submit(batch))
+            .map_err(|_| Interrupt::Stop(Stop::Aborted))
+    }
+
+    /// Holds a call back for the next batch, or sends the batch when it is due.
+    fn submit(&mut self, submission: Submission) -> Result<(), Interrupt> {
+        self.batch.push(submission);
+        let since = *self.batch_since.get_or_insert_with(Instant::now);
+        if self.batch.len() >= BATCH_CALLS || since.elapsed() >= BATCH_DELAY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn batch_is_late(&self) -> bool {
+        self.batch_since
+            .is_some_and(|since| since.elapsed() >= BATCH_DELAY)
+    }
+
     /// Sends a request and blocks the body until the dispatcher answers.
     fn ask<T>(
-        &self,
+        &mut self,
         site: &Site,
         make: impl FnOnce(oneshot::Sender<Result<T, WaitError>>) -> Request,
     ) -> Result<T, Interrupt> {
@@ -178,7 +221,7 @@ impl Backend for RuntimeBackend {
             .map(|(name, f)| (name.clone(), Value::Future(*f)))
             .collect();
         let _ = program;
-        self.send(Request::Submit(Box::new(Submission {
+        self.submit(Submission {
             id,
             body: self.body,
             program: self.program.clone(),
@@ -191,7 +234,7 @@ impl Backend for RuntimeBackend {
             json_outs,
             groups: self.groups.clone(),
             site: call.site,
-        })))?;
+        })?;
         Ok(CallResult { value, rebind })
     }
 
@@ -308,6 +351,14 @@ impl Backend for RuntimeBackend {
             Some(exception) => Err(Interrupt::Exception(exception)),
             None => Ok(()),
         }
+    }
+
+    fn before_loop_iteration(&mut self) -> bool {
+        // A body computing in a loop must not hold back the calls it made before.
+        if self.batch_is_late() {
+            let _ = self.flush();
+        }
+        false
     }
 
     fn barrier(&mut self, group: Option<&str>, site: &Site) -> Result<(), Interrupt> {

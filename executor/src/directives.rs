@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use weft_compiler::ast::{Body, Directive, DirectiveKind, FailurePolicy, Task, TaskBody};
+use weft_compiler::ast::{
+    Body, Directive, DirectiveKind, Expr, ExprKind, FailurePolicy, StrPart, Task, TaskBody,
+};
 use weft_compiler::eval::{eval_pure, Interrupt};
 use weft_compiler::program::{ModuleId, Program};
 use weft_compiler::value::Value;
@@ -90,6 +92,51 @@ pub fn evaluate(
             Ok(settings)
         })
         .collect()
+}
+
+/// Whether the task's directives evaluate alike for every call: their expressions are
+/// literals, naming no parameter, no constant and no `env` (which is read per call, when the
+/// call is scheduled). Such settings are evaluated once and shared by all its calls.
+pub fn same_for_every_call(task: &Task) -> bool {
+    let own = match &task.body {
+        TaskBody::Single(_) => Vec::new(),
+        TaskBody::Impls(impls) => impls.iter().flat_map(|i| &i.directives).collect(),
+    };
+    task.directives
+        .iter()
+        .chain(own)
+        .all(|directive| match &directive.kind {
+            DirectiveKind::Constraint(entries) | DirectiveKind::Env(entries) => {
+                entries.iter().all(|e| is_literal(&e.value))
+            }
+            DirectiveKind::Timeout(e)
+            | DirectiveKind::Workdir(e)
+            | DirectiveKind::FailOnExit(e)
+            | DirectiveKind::Container(e)
+            | DirectiveKind::Multinode(e)
+            | DirectiveKind::OnFailure(FailurePolicy::Retry(e)) => is_literal(e),
+            DirectiveKind::RaisesOnExit(items) => items.iter().all(is_literal),
+            DirectiveKind::Priority
+            | DirectiveKind::Distributed
+            | DirectiveKind::Replicated
+            | DirectiveKind::OnFailure(_) => true,
+        })
+}
+
+/// Whether an expression is made of literals only.
+fn is_literal(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) => true,
+        ExprKind::Str(s) => s.parts.iter().all(|p| match p {
+            StrPart::Text(_) => true,
+            StrPart::Interp(e) => is_literal(e),
+        }),
+        ExprKind::List(items) | ExprKind::Tuple(items) => items.iter().all(is_literal),
+        ExprKind::Object(entries) => entries.iter().all(|(_, e)| is_literal(e)),
+        ExprKind::Paren(e) | ExprKind::Unary(_, e) => is_literal(e),
+        ExprKind::Binary(_, a, b) => is_literal(a) && is_literal(b),
+        ExprKind::Var(_) | ExprKind::Field(..) | ExprKind::Index(..) | ExprKind::Call(..) => false,
+    }
 }
 
 fn apply(
@@ -195,4 +242,71 @@ fn apply(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_named(source: &str, name: &str) -> Task {
+        let program = Program::from_source(std::path::Path::new("t.wf"), source.to_string())
+            .expect("the test program checks");
+        program.root_module().task(name).expect("the task").clone()
+    }
+
+    const SOURCE: &str = r#"
+task plain(n: int) {
+    constraint { cores: 2, memory: 1GiB }
+    timeout 30s
+    on_failure retry(2)
+    env { MODE: "fast", LEVEL: 1 + 2 }
+    binary "true"
+}
+
+task sized(n: int) {
+    constraint { cores: n }
+    binary "true"
+}
+
+task from_env() {
+    env { HOME_DIR: env("HOME") }
+    binary "true"
+}
+
+task interpolated(n: int) {
+    workdir "run-{n}"
+    binary "true"
+}
+
+task per_impl(n: int) {
+    impl fast {
+        constraint { cores: 1 }
+        binary "true"
+    }
+    impl wide {
+        timeout n
+        binary "true"
+    }
+}
+
+workflow main() {
+    plain(1)
+    sized(1)
+    from_env()
+    interpolated(1)
+    per_impl(1)
+}
+"#;
+
+    #[test]
+    fn literal_directives_are_the_same_for_every_call() {
+        assert!(same_for_every_call(&task_named(SOURCE, "plain")));
+    }
+
+    #[test]
+    fn directives_naming_a_parameter_env_or_an_interpolation_are_per_call() {
+        for name in ["sized", "from_env", "interpolated", "per_impl"] {
+            assert!(!same_for_every_call(&task_named(SOURCE, name)), "{name}");
+        }
+    }
 }

@@ -2,10 +2,13 @@
 //! attempts, releasing ready tasks to resources (§6, §7, §8).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::ops::Bound;
+use std::future::Future;
+use std::ops::{Bound, ControlFlow};
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use indexmap::IndexMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -18,7 +21,12 @@ use crate::attempt::{log_tail, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo};
 use crate::directives::{self, Policy, Settings};
 use crate::protocol::{BodyId, GroupId, Request, Submission, WaitError};
 use crate::resources::{Pool, Requirement, Reservation};
+use crate::task_table::TaskTable;
 use crate::versions::{remove_path, FileKey, Versions};
+
+/// How many requests the loop takes at once before it schedules: enough to amortise a
+/// scheduling pass over a batch of calls, few enough to keep attempts' ends flowing.
+const DRAIN_LIMIT: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Status {
@@ -37,12 +45,15 @@ impl Status {
 }
 
 struct TaskState {
-    sub: Box<Submission>,
+    sub: Submission,
     status: Status,
     remaining: usize,
     dependents: Vec<TaskId>,
     attempt: u32,
-    settings: Option<Vec<Settings>>,
+    /// One per implementation; shared by every call when they do not depend on the call.
+    settings: Option<Arc<Vec<Settings>>>,
+    /// The runs of `commutative` data it updates: one holds a lock while it runs.
+    commutative: Vec<RunId>,
     chosen: usize,
     reservations: Vec<Reservation>,
     last_resource: Option<usize>,
@@ -109,9 +120,9 @@ pub struct Dispatcher {
     options: Options,
     pool: Pool,
     versions: Versions,
-    tasks: HashMap<TaskId, TaskState>,
+    tasks: TaskTable<TaskState>,
     ready: BTreeSet<(bool, TaskId)>,
-    /// Tasks not ended yet, for `--sequential`'s program order.
+    /// Tasks not ended yet, for `--sequential`'s program order (kept only then).
     unfinished: BTreeSet<TaskId>,
     running: usize,
     futures: HashMap<FutureId, (TaskId, Option<usize>, Option<String>)>,
@@ -123,6 +134,9 @@ pub struct Dispatcher {
     groups: HashMap<GroupId, Group>,
     bodies: HashMap<BodyId, BodyState>,
     locks: HashSet<RunId>,
+    /// Settings evaluated once per task definition (by the address of its `Arc`, which the
+    /// entry keeps alive), or `None` when they depend on each call.
+    shared_settings: HashMap<usize, SharedSettings>,
     round_robin: usize,
     /// Resources the launcher lost for good (ssh hosts that died), and what is held on them
     /// so that nothing is placed there again.
@@ -131,11 +145,19 @@ pub struct Dispatcher {
     aborting: bool,
     summary: Summary,
     recorder: crate::record::Recorder,
+    /// Attempts under way, polled on the dispatcher's own loop: an attempt that needs no
+    /// process ends without a hand-off to another thread. Launchers move what blocks
+    /// (spawning processes, copying files) off this loop themselves.
+    attempts: FuturesUnordered<Pin<Box<dyn Future<Output = Finished> + Send>>>,
+    /// Ends of nested workflows, which run on threads of their own.
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
     /// Spawns nested workflow bodies (`workflow` task bodies).
     pub nested: Option<Box<dyn FnMut(NestedRun) + Send>>,
 }
+
+/// A task definition, kept alive, and its settings when every call shares them.
+type SharedSettings = (Arc<weft_compiler::ast::Task>, Option<Arc<Vec<Settings>>>);
 
 /// A body waiting for tasks to end (and for a pending delete of a file).
 type TaskWaiter = (
@@ -165,7 +187,7 @@ impl Dispatcher {
             options,
             pool,
             versions,
-            tasks: HashMap::new(),
+            tasks: TaskTable::default(),
             ready: BTreeSet::new(),
             unfinished: BTreeSet::new(),
             running: 0,
@@ -178,12 +200,14 @@ impl Dispatcher {
             groups: HashMap::new(),
             bodies: HashMap::new(),
             locks: HashSet::new(),
+            shared_settings: HashMap::new(),
             round_robin: 0,
             lost: BTreeSet::new(),
             lost_holds: Vec::new(),
             aborting: false,
             summary: Summary::default(),
             recorder,
+            attempts: FuturesUnordered::new(),
             finished_tx,
             finished_rx,
             nested: None,
@@ -194,19 +218,9 @@ impl Dispatcher {
     pub async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) -> Summary {
         let interrupt = CancellationToken::new();
         spawn_signal_watch(interrupt.clone());
-        loop {
+        'run: loop {
             tokio::select! {
-                request = requests.recv() => match request {
-                    Some(Request::Shutdown { abort }) => {
-                        if abort {
-                            self.abort();
-                        }
-                        break;
-                    }
-                    Some(request) => self.handle(request),
-                    None => break,
-                },
-                Some(finished) = self.finished_rx.recv() => self.finish(finished),
+                biased;
                 _ = interrupt.cancelled(), if !self.summary.interrupted => {
                     eprintln!("weft: interrupted; stopping the running tasks");
                     self.summary.interrupted = true;
@@ -214,19 +228,66 @@ impl Dispatcher {
                     // The body may be busy computing and never ask again: do not wait for it.
                     break;
                 }
+                Some(finished) = self.attempts.next(), if !self.attempts.is_empty() => {
+                    self.finish(finished);
+                }
+                Some(finished) = self.finished_rx.recv() => self.finish(finished),
+                request = requests.recv() => match request {
+                    Some(request) => {
+                        if self.take(request).is_break() {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+            }
+            // Whatever else has arrived is taken before scheduling once for all of it.
+            for _ in 0..DRAIN_LIMIT {
+                match requests.try_recv() {
+                    Ok(request) => {
+                        if self.take(request).is_break() {
+                            break 'run;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+            while let Ok(finished) = self.finished_rx.try_recv() {
+                self.finish(finished);
             }
             self.schedule();
         }
         // Wait for killed attempts to be reaped, so no process outlives the run.
         while self.running > 0 {
-            match self.finished_rx.recv().await {
-                Some(finished) => self.finish(finished),
-                None => break,
+            tokio::select! {
+                Some(finished) = self.attempts.next(), if !self.attempts.is_empty() => {
+                    self.finish(finished);
+                }
+                finished = self.finished_rx.recv() => match finished {
+                    Some(finished) => self.finish(finished),
+                    None => break,
+                },
             }
         }
-        self.summary.total = self.tasks.len();
+        self.summary.total = self.tasks.count();
         self.summary.records = self.recorder.take_records();
         self.summary
+    }
+
+    /// Takes one request; `Break` when the main body asks to shut down.
+    fn take(&mut self, request: Request) -> ControlFlow<()> {
+        match request {
+            Request::Shutdown { abort } => {
+                if abort {
+                    self.abort();
+                }
+                ControlFlow::Break(())
+            }
+            request => {
+                self.handle(request);
+                ControlFlow::Continue(())
+            }
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -235,7 +296,11 @@ impl Dispatcher {
 
     fn handle(&mut self, request: Request) {
         match request {
-            Request::Submit(sub) => self.submit(sub),
+            Request::Submit(calls) => {
+                for call in calls {
+                    self.submit(call);
+                }
+            }
             Request::Resolve { future, reply } => {
                 if let Some(v) = self.values.get(&future) {
                     let _ = reply.send(Ok(v.clone()));
@@ -308,13 +373,13 @@ impl Dispatcher {
             return Some(WaitError::Aborted);
         }
         let (task, _, _) = self.futures.get(&future)?;
-        let state = self.tasks.get(task)?;
+        let state = self.tasks.get(*task)?;
         matches!(state.status, Status::Failed | Status::Cancelled)
             .then(|| self.cancelled_name(*task))
     }
 
     fn cancelled_name(&self, task: TaskId) -> WaitError {
-        let state = &self.tasks[&task];
+        let state = &self.tasks[task];
         WaitError::Cancelled(format!(
             "the result of `{}` (line {})",
             state.sub.task.name,
@@ -322,7 +387,7 @@ impl Dispatcher {
         ))
     }
 
-    fn submit(&mut self, sub: Box<Submission>) {
+    fn submit(&mut self, sub: Submission) {
         let id = sub.id;
         self.recorder.submitted(&sub);
         for (i, f) in sub.returns.iter().enumerate() {
@@ -360,6 +425,12 @@ impl Dispatcher {
             };
             user_reads.push(at_user);
         }
+        let commutative = sub
+            .files
+            .iter()
+            .filter(|a| a.resolved.direction == Direction::Commutative)
+            .filter_map(|a| a.resolved.run)
+            .collect();
         for (group, name) in &sub.groups {
             let g = self.groups.entry(*group).or_default();
             g.name = name.clone();
@@ -368,7 +439,9 @@ impl Dispatcher {
             g.tasks.push(id);
         }
         self.bodies.entry(sub.body).or_default().unfinished += 1;
-        self.unfinished.insert(id);
+        if self.options.sequential {
+            self.unfinished.insert(id);
+        }
         let mut remaining = 0;
         // A call made into a group whose exception was raised never starts (§6.3).
         let mut doomed = self.aborting
@@ -377,7 +450,7 @@ impl Dispatcher {
                 .iter()
                 .any(|(g, _)| self.groups.get(g).is_some_and(|g| g.exception.is_some()));
         for dep in &sub.deps {
-            if let Some(d) = self.tasks.get_mut(dep) {
+            if let Some(d) = self.tasks.get_mut(*dep) {
                 match d.status {
                     Status::Done => {}
                     Status::Failed | Status::Cancelled => doomed = true,
@@ -397,6 +470,7 @@ impl Dispatcher {
                 dependents: Vec::new(),
                 attempt: 0,
                 settings: None,
+                commutative,
                 chosen: 0,
                 reservations: Vec::new(),
                 last_resource: None,
@@ -413,33 +487,53 @@ impl Dispatcher {
     }
 
     fn make_ready(&mut self, id: TaskId) {
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         // Settings need the arguments' values: every future is resolved once deps are done.
         let args = resolve_args(&state.sub.args, &self.values);
-        let evaluated =
-            directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args)
-                .and_then(|settings| {
-                    mpi_nodes(&state.sub.program, state.sub.module, &args, settings)
-                });
-        let place = format!(
-            "`{}` ({}:{})",
-            state.sub.task.name,
-            state.sub.site.file.path.display(),
-            state.sub.site.line()
-        );
+        let shared = self
+            .shared_settings
+            .entry(Arc::as_ptr(&state.sub.task) as usize)
+            .or_insert_with(|| {
+                let task = state.sub.task.clone();
+                let settings = directives::same_for_every_call(&task)
+                    .then(|| {
+                        directives::evaluate(&state.sub.program, state.sub.module, &task, &args)
+                            .ok()
+                            .map(Arc::new)
+                    })
+                    .flatten();
+                (task, settings)
+            });
+        let evaluated = match &shared.1 {
+            Some(settings) => Ok(settings.clone()),
+            None => {
+                directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args)
+                    .map(Arc::new)
+            }
+        }
+        .and_then(|settings| mpi_nodes(&state.sub.program, state.sub.module, &args, settings));
+        let place = || {
+            format!(
+                "`{}` ({}:{})",
+                state.sub.task.name,
+                state.sub.site.file.path.display(),
+                state.sub.site.line()
+            )
+        };
         let problem = match &evaluated {
             Ok(settings) if !self.servable(settings) => Some(format!(
-                "weft::unsatisfiable: no configured resource can run {place}: {}",
+                "weft::unsatisfiable: no configured resource can run {}: {}",
+                place(),
                 self.pool.unsatisfiable_reason(&settings[0].requirement)
             )),
             Ok(_) => None,
-            Err(message) => Some(format!("weft: task {place} cannot start: {message}")),
+            Err(message) => Some(format!("weft: task {} cannot start: {message}", place())),
         };
         match (problem, evaluated) {
             (None, Ok(settings)) => {
                 let priority =
                     settings.first().is_some_and(|s| s.priority) && !self.options.sequential;
-                let state = self.tasks.get_mut(&id).expect("known task");
+                let state = self.tasks.get_mut(id).expect("known task");
                 state.status = Status::Ready;
                 state.settings = Some(settings);
                 self.ready.insert((!priority, id));
@@ -467,7 +561,7 @@ impl Dispatcher {
 
     /// Whether resources not lost could serve one of the task's implementations.
     fn live_resources_serve_any(&self, id: &TaskId) -> bool {
-        self.tasks[id]
+        self.tasks[*id]
             .settings
             .as_ref()
             .is_none_or(|settings| settings.iter().any(|s| self.live_resources_serve(s)))
@@ -528,24 +622,15 @@ impl Dispatcher {
         }
     }
 
-    fn commutative_runs(&self, id: TaskId) -> Vec<RunId> {
-        self.tasks[&id]
-            .sub
-            .files
-            .iter()
-            .filter(|a| a.resolved.direction == Direction::Commutative)
-            .filter_map(|a| a.resolved.run)
-            .collect()
-    }
-
     fn locks_free(&self, id: TaskId) -> bool {
-        self.commutative_runs(id)
+        self.tasks[id]
+            .commutative
             .iter()
             .all(|r| !self.locks.contains(r))
     }
 
     fn reserve(&mut self, id: TaskId) -> Option<(usize, Vec<Reservation>)> {
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         let settings = state.settings.as_ref()?;
         let avoid = state.last_resource;
         let first = &settings[0];
@@ -576,11 +661,10 @@ impl Dispatcher {
 
     fn start(&mut self, id: TaskId, chosen: usize, reservations: Vec<Reservation>) {
         self.running += 1;
-        for run in self.commutative_runs(id) {
-            self.locks.insert(run);
-        }
+        self.locks
+            .extend(self.tasks[id].commutative.iter().copied());
         let attempt_dir = {
-            let state = self.tasks.get_mut(&id).expect("known task");
+            let state = self.tasks.get_mut(id).expect("known task");
             state.status = Status::Running;
             state.attempt += 1;
             state.chosen = chosen;
@@ -591,7 +675,7 @@ impl Dispatcher {
                 .join(format!("{}-{}", id, state.sub.task.name))
                 .join(format!("attempt-{}", state.attempt))
         };
-        let attempt = self.tasks[&id].attempt;
+        let attempt = self.tasks[id].attempt;
         self.recorder
             .attempt_started(id, attempt, &reservations, &attempt_dir);
         let spec = match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
@@ -600,7 +684,7 @@ impl Dispatcher {
                 self.running -= 1;
                 // Its own tasks come after it in program order: `--sequential` runs them.
                 self.unfinished.remove(&id);
-                let state = self.tasks.get_mut(&id).expect("known task");
+                let state = self.tasks.get_mut(id).expect("known task");
                 state.reservations = reservations;
                 state.nested = true;
                 let run = NestedRun {
@@ -616,23 +700,21 @@ impl Dispatcher {
                 return;
             }
             Err(message) => {
-                let tx = self.finished_tx.clone();
-                let _ = tx.send(Finished::Attempt {
+                self.ended_at_once(Finished::Attempt {
                     id,
                     outcome: AttemptOutcome::Failed { message },
                     dir: attempt_dir,
                 });
-                self.tasks.get_mut(&id).expect("known task").reservations = reservations;
+                self.tasks.get_mut(id).expect("known task").reservations = reservations;
                 return;
             }
         };
         let cancel = CancellationToken::new();
-        let state = self.tasks.get_mut(&id).expect("known task");
+        let state = self.tasks.get_mut(id).expect("known task");
         state.reservations = reservations;
         state.cancel = Some(cancel.clone());
-        let tx = self.finished_tx.clone();
         let resources = {
-            let state = &self.tasks[&id];
+            let state = &self.tasks[id];
             let settings = &state
                 .settings
                 .as_ref()
@@ -656,7 +738,7 @@ impl Dispatcher {
         let dir = spec.attempt_dir.clone();
         // With a cache, the attempt is looked up first, and launched only on a miss.
         let probe = self.options.resume.as_ref().and_then(|cache| {
-            let state = &self.tasks[&id];
+            let state = &self.tasks[id];
             crate::resume::Probe::new(
                 cache,
                 &state.sub,
@@ -672,7 +754,7 @@ impl Dispatcher {
         // A hit that is cheap to restore ends here, without a task of its own (nor an
         // attempt folder: making thousands of them is most of what a resume costs).
         if let Some(outcome) = probe.as_ref().and_then(|p| p.restore_now()) {
-            let _ = tx.send(Finished::Attempt { id, outcome, dir });
+            self.ended_at_once(Finished::Attempt { id, outcome, dir });
             return;
         }
         // The launcher makes the attempt folder where it keeps the logs (a task that runs no
@@ -682,10 +764,15 @@ impl Dispatcher {
             Some(probe) => Box::pin(probe.run(move || launcher.launch(*spec, resources, cancel))),
             None => launcher.launch(*spec, resources, cancel),
         };
-        tokio::spawn(async move {
+        self.attempts.push(Box::pin(async move {
             let outcome = running.await;
-            let _ = tx.send(Finished::Attempt { id, outcome, dir });
-        });
+            Finished::Attempt { id, outcome, dir }
+        }));
+    }
+
+    /// An attempt that ended before it ran: its end is taken by the loop, as every end is.
+    fn ended_at_once(&mut self, finished: Finished) {
+        self.attempts.push(Box::pin(std::future::ready(finished)));
     }
 
     /// Builds what the attempt runs: arguments with the versioned paths, evaluated body.
@@ -696,14 +783,13 @@ impl Dispatcher {
         reservations: &[Reservation],
         attempt_dir: &std::path::Path,
     ) -> Result<Launch, String> {
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         let sub = &state.sub;
         let settings = &state.settings.as_ref().expect("ready tasks have settings")[chosen];
         let mut values = resolve_args(&sub.args, &self.values);
         // Each file argument becomes the path of the version the task reads or writes.
         let mut paths: Vec<Vec<String>> = vec![Vec::new(); sub.task.params.len()];
-        let files: Vec<_> = sub.files.clone();
-        for access in &files {
+        for access in &sub.files {
             let r = &access.resolved;
             let path = match r.writes {
                 Some(w) => self
@@ -723,7 +809,7 @@ impl Dispatcher {
             };
             paths[access.param].push(shown);
         }
-        let sub = &self.tasks[&id].sub;
+        let sub = &self.tasks[id].sub;
         for (index, param) in sub.task.params.iter().enumerate() {
             if matches!(param.ty.ty.innermost(), Type::File | Type::Dir) && !paths[index].is_empty()
             {
@@ -851,7 +937,7 @@ impl Dispatcher {
                 .collect(),
             threads_per_node: settings.requirement.cores,
         });
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         Ok(Launch::Process(Box::new(AttemptSpec {
             task_name: state.sub.task.name.name.clone(),
             task_id: id,
@@ -889,13 +975,13 @@ impl Dispatcher {
     fn finish(&mut self, finished: Finished) {
         let Finished::Attempt { id, outcome, dir } = finished;
         self.recorder.attempt_ended(id, &outcome);
-        if !self.tasks[&id].nested {
+        if !self.tasks[id].nested {
             self.running = self.running.saturating_sub(1);
         }
-        for run in self.commutative_runs(id) {
-            self.locks.remove(&run);
+        for run in &self.tasks[id].commutative {
+            self.locks.remove(run);
         }
-        let state = self.tasks.get_mut(&id).expect("known task");
+        let state = self.tasks.get_mut(id).expect("known task");
         let placed_on: Vec<usize> = state.reservations.iter().map(|r| r.resource).collect();
         for r in state.reservations.drain(..) {
             self.pool.release(r);
@@ -961,7 +1047,7 @@ impl Dispatcher {
         for id in stranded {
             self.ready.remove(&(true, id));
             self.ready.remove(&(false, id));
-            let state = &self.tasks[&id];
+            let state = &self.tasks[id];
             eprintln!(
                 "weft::unsatisfiable: no host left can run `{}` ({}:{}): the hosts that could are lost",
                 state.sub.task.name,
@@ -999,7 +1085,7 @@ impl Dispatcher {
             AttemptOutcome::Failed { message } => message.clone(),
             _ => String::new(),
         };
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         let name = state.sub.task.name.name.clone();
         let servable = state
             .settings
@@ -1017,7 +1103,7 @@ impl Dispatcher {
             self.abort();
             return;
         }
-        let state = self.tasks.get_mut(&id).expect("known task");
+        let state = self.tasks.get_mut(id).expect("known task");
         state.attempt = state.attempt.saturating_sub(1);
         state.status = Status::Ready;
         self.ready.insert((true, id));
@@ -1027,7 +1113,7 @@ impl Dispatcher {
     /// An `out file` the attempt did not write fails it, as an unwritten `out json` does
     /// (§4.4): its successors would otherwise be handed a path that does not exist.
     fn unwritten_out(&self, id: TaskId) -> Option<String> {
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         state.sub.files.iter().find_map(|access| {
             let r = &access.resolved;
             if r.direction != Direction::Out || access.is_dir {
@@ -1050,7 +1136,7 @@ impl Dispatcher {
         returned: Option<Value>,
         out_json: IndexMap<String, Value>,
     ) {
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         let returns = state.sub.returns.clone();
         match (returns.len(), returned) {
             (0, _) => {}
@@ -1085,7 +1171,7 @@ impl Dispatcher {
     }
 
     fn failed(&mut self, id: TaskId, message: String, dir: &std::path::Path) {
-        let state = self.tasks.get_mut(&id).expect("known task");
+        let state = self.tasks.get_mut(id).expect("known task");
         let settings = &state
             .settings
             .as_ref()
@@ -1122,13 +1208,13 @@ impl Dispatcher {
         match policy {
             Policy::Ignore => {
                 eprintln!("{report}\n  (ignored: on_failure ignore)");
-                let files = self.tasks[&id].sub.files.clone();
+                let files = self.tasks[id].sub.files.clone();
                 for a in &files {
                     if let Some(w) = a.resolved.writes {
                         let _ = self.versions.fill_missing(a.key, w);
                     }
                 }
-                let returns = self.tasks[&id].sub.returns.clone();
+                let returns = self.tasks[id].sub.returns.clone();
                 for f in returns {
                     self.values.insert(f, Value::Null);
                 }
@@ -1150,7 +1236,7 @@ impl Dispatcher {
     }
 
     fn raise(&mut self, id: TaskId, message: String) {
-        let state = &self.tasks[&id];
+        let state = &self.tasks[id];
         let exception_group = state.sub.groups.last().cloned();
         let exception = Exception {
             message,
@@ -1182,7 +1268,7 @@ impl Dispatcher {
     /// Cancels a task that has not ended: not started ones never start, running ones are
     /// stopped (their end arrives as `Cancelled`).
     fn cancel_task(&mut self, id: TaskId) {
-        let Some(state) = self.tasks.get_mut(&id) else {
+        let Some(state) = self.tasks.get_mut(id) else {
             return;
         };
         match state.status {
@@ -1204,7 +1290,7 @@ impl Dispatcher {
     }
 
     fn end_task(&mut self, id: TaskId, status: Status) {
-        if let Some(state) = self.tasks.get_mut(&id) {
+        if let Some(state) = self.tasks.get_mut(id) {
             if state.status.ended() {
                 return;
             }
@@ -1230,13 +1316,12 @@ impl Dispatcher {
             _ => self.summary.cancelled += 1,
         }
         let ok = status == Status::Done;
-        let state = &self.tasks[&id];
-        let files = state.sub.files.clone();
-        let user_reads = state.user_reads.clone();
-        let dependents = state.dependents.clone();
-        let groups = state.sub.groups.clone();
+        let state = &mut self.tasks[id];
+        // Nothing depends on it after its end: later calls see its status.
+        let dependents = std::mem::take(&mut state.dependents);
         let body = state.sub.body;
-        for (access, at_user) in files.iter().zip(user_reads) {
+        let state = &self.tasks[id];
+        for (access, &at_user) in state.sub.files.iter().zip(&state.user_reads) {
             if let Some(w) = access.resolved.writes {
                 if let Err(e) = self.versions.producer_done(access.key, w, ok) {
                     eprintln!("weft: cannot update {}: {e}", access.user_path.display());
@@ -1247,7 +1332,7 @@ impl Dispatcher {
             }
         }
         for dependent in dependents {
-            let Some(d) = self.tasks.get_mut(&dependent) else {
+            let Some(d) = self.tasks.get_mut(dependent) else {
                 continue;
             };
             if d.status != Status::Waiting {
@@ -1262,7 +1347,8 @@ impl Dispatcher {
                 self.end_task(dependent, Status::Cancelled);
             }
         }
-        for (group, _) in groups {
+        for index in 0..self.tasks[id].sub.groups.len() {
+            let group = self.tasks[id].sub.groups[index].0;
             if let Some(g) = self.groups.get_mut(&group) {
                 g.unfinished -= 1;
                 if g.unfinished == 0 && !g.waiters.is_empty() {
@@ -1285,13 +1371,13 @@ impl Dispatcher {
             }
         }
         // Futures of the task.
-        let futures: Vec<FutureId> = self.tasks[&id]
-            .sub
-            .returns
-            .iter()
-            .copied()
-            .chain(self.tasks[&id].sub.json_outs.iter().map(|(_, f)| *f))
-            .collect();
+        let sub = &self.tasks[id].sub;
+        let futures: Vec<FutureId> = if self.resolve_waiters.is_empty() {
+            Vec::new()
+        } else {
+            let outs = sub.json_outs.iter().map(|(_, f)| *f);
+            sub.returns.iter().copied().chain(outs).collect()
+        };
         for f in futures {
             if let Some(waiters) = self.resolve_waiters.remove(&f) {
                 let answer = match self.values.get(&f) {
@@ -1304,9 +1390,15 @@ impl Dispatcher {
             }
         }
         // Removals first: a body `write` waits for a pending removal of its path.
-        self.run_deletes();
-        self.wake_task_waiters();
-        self.wake_read_waiters();
+        if !self.deletes.is_empty() {
+            self.run_deletes();
+        }
+        if !self.task_waiters.is_empty() {
+            self.wake_task_waiters();
+        }
+        if !self.read_waiters.is_empty() {
+            self.wake_read_waiters();
+        }
     }
 
     /// The exceptions a plain barrier or the end of a body raises: those of tasks outside
@@ -1329,7 +1421,7 @@ impl Dispatcher {
     }
 
     fn task_ended(&self, id: &TaskId) -> bool {
-        self.tasks.get(id).is_none_or(|t| t.status.ended())
+        self.tasks.get(*id).is_none_or(|t| t.status.ended())
     }
 
     fn wake_task_waiters(&mut self) {
@@ -1399,7 +1491,7 @@ impl Dispatcher {
             return;
         }
         self.aborting = true;
-        let ids: Vec<TaskId> = self.tasks.keys().copied().collect();
+        let ids: Vec<TaskId> = self.tasks.ids().collect();
         for id in ids {
             self.cancel_task(id);
         }
@@ -1444,9 +1536,12 @@ fn mpi_nodes(
     program: &weft_compiler::program::Program,
     module: weft_compiler::program::ModuleId,
     args: &IndexMap<String, Value>,
-    mut settings: Vec<Settings>,
-) -> Result<Vec<Settings>, String> {
-    for s in &mut settings {
+    mut settings: Arc<Vec<Settings>>,
+) -> Result<Arc<Vec<Settings>>, String> {
+    if !settings.iter().any(|s| matches!(s.body, Body::Mpi { .. })) {
+        return Ok(settings);
+    }
+    for s in Arc::make_mut(&mut settings) {
         let Body::Mpi { options, .. } = &s.body else {
             continue;
         };

@@ -32,6 +32,8 @@ pub struct Placement {
 
 pub trait Launcher: Send + Sync {
     /// Runs one attempt on the resources reserved for it, until it ends or `cancel` fires.
+    /// The future is polled on the dispatcher's loop: what may block (spawning a process,
+    /// writing files, waiting on a socket without tokio) goes through [`on_worker`].
     fn launch(&self, spec: AttemptSpec, placement: Placement, cancel: CancellationToken)
         -> Running;
 
@@ -52,6 +54,17 @@ impl Launcher for Local {
         _placement: Placement,
         cancel: CancellationToken,
     ) -> Running {
-        Box::pin(async move { run_attempt(&spec, cancel).await })
+        on_worker(async move { run_attempt(&spec, cancel).await })
     }
+}
+
+/// Runs an attempt's future on tokio's worker threads, off the dispatcher's loop: processes
+/// are spawned and their files written in parallel with the dispatcher's own work.
+pub fn on_worker(attempt: impl Future<Output = AttemptOutcome> + Send + 'static) -> Running {
+    let handle = tokio::spawn(attempt);
+    Box::pin(async move {
+        handle.await.unwrap_or_else(|e| AttemptOutcome::Failed {
+            message: format!("internal error: the attempt's task ended abnormally: {e}"),
+        })
+    })
 }

@@ -22,6 +22,7 @@ pub mod resources;
 pub mod resume;
 pub mod returns;
 pub mod runtime;
+pub mod task_table;
 pub mod template;
 pub mod trace;
 pub mod versions;

@@ -59,7 +59,8 @@ pub struct Submission {
 }
 
 pub enum Request {
-    Submit(Box<Submission>),
+    /// Task calls, in program order.
+    Submit(Vec<Submission>),
     /// The value of a future.
     Resolve {
         future: FutureId,
@@ -102,7 +103,5 @@ pub enum Request {
         reply: oneshot::Sender<Result<Vec<Exception>, WaitError>>,
     },
     /// The run's outcome is decided (the main body ended): stop.
-    Shutdown {
-        abort: bool,
-    },
+    Shutdown { abort: bool },
 }

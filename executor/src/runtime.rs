@@ -293,6 +293,8 @@ fn run_body(
     let backend = RuntimeBackend::new(body, program.clone(), run_dir, tx, ids, output);
     let mut evaluator = Evaluator::new(&program, backend);
     let result = evaluator.run_workflow(program.root, workflow, args);
+    // Calls made before an error are handed over too, as they were made before it.
+    let result = result.and(evaluator.backend.flush());
     let end_site = Site {
         file: program.root_module().file.clone(),
         span: weft_compiler::ast::Span::new(

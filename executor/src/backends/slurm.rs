@@ -149,7 +149,8 @@ impl Launcher for SlurmLauncher {
                 ),
             )),
         };
-        Box::pin(async move {
+        // Attempt files are written and staged files hashed: off the dispatcher's loop.
+        crate::launch::on_worker(async move {
             let _slot = tokio::select! {
                 slot = slots.acquire_owned() => match slot {
                     Ok(slot) => slot,

@@ -100,7 +100,8 @@ impl Launcher for SshLauncher {
         let run_dir = self.run_dir.clone();
         let store = self.store.clone();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Box::pin(async move {
+        // Attempt files are written and staged files hashed: off the dispatcher's loop.
+        crate::launch::on_worker(async move {
             let Some(host) = host else {
                 return AttemptOutcome::Failed {
                     message: "internal error: an attempt placed on no ssh host".to_string(),

@@ -19,6 +19,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     named: NamedSource<String>,
+    /// Where each line starts, for finding a line without reading the text up to it (every
+    /// call of a million-call workflow is located).
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
@@ -26,7 +29,15 @@ impl SourceFile {
         let path = path.into();
         let text = text.into();
         let named = NamedSource::new(path.display().to_string(), text.clone());
-        Arc::new(SourceFile { path, text, named })
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Arc::new(SourceFile {
+            path,
+            text,
+            named,
+            line_starts,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -36,9 +47,9 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        // The last line starting at or before the offset.
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
         let column = self.text[line_start..offset].chars().count() + 1;
         (line, column)
     }
@@ -273,5 +284,30 @@ pub fn eprint_all(diagnostics: &[Diagnostic]) {
     let colour = stderr_colour();
     for diagnostic in diagnostics {
         eprintln!("{}", render(diagnostic, colour));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_columns_of_every_offset() {
+        let text = "ab\n\nçd\ne";
+        let file = SourceFile::new("t.wf", text);
+        let expected = [
+            (0, (1, 1)),
+            (2, (1, 3)),
+            (3, (2, 1)),
+            (4, (3, 1)),
+            (6, (3, 2)),
+            (7, (3, 3)),
+            (8, (4, 1)),
+            (9, (4, 2)),
+            (100, (4, 2)),
+        ];
+        for (offset, line_col) in expected {
+            assert_eq!(file.line_col(offset), line_col, "offset {offset}");
+        }
     }
 }

@@ -11,8 +11,9 @@
 //! resource has as many as attempts ever ran on it at once.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::SystemTime;
 
 use indexmap::IndexMap;
@@ -22,6 +23,7 @@ use weft_compiler::deps::TaskId;
 use crate::attempt::{AttemptFiles, AttemptOutcome};
 use crate::protocol::Submission;
 use crate::resources::{Pool, Reservation};
+use crate::task_table::TaskTable;
 
 /// The version of the `run.json` format.
 pub const RUN_FORMAT: u32 = 1;
@@ -234,9 +236,10 @@ impl RunRecord {
     /// reader never sees half of it.
     pub fn write(&self, run_folder: &Path) -> Result<PathBuf, String> {
         let path = run_folder.join("run.json");
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| format!("cannot encode the run record: {e}"))?;
-        write_file_atomically(&path, text.as_bytes())?;
+        // Streamed, without indentation: a run of a million calls makes a large record.
+        write_atomically_with(&path, |out| {
+            serde_json::to_writer(&mut *out, self).map_err(std::io::Error::other)
+        })?;
         Ok(path)
     }
 
@@ -447,6 +450,14 @@ pub fn rfc3339(us: u64) -> String {
 
 /// Writes a file through a temporary sibling and a rename.
 pub fn write_file_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+    write_atomically_with(path, |out| out.write_all(contents))
+}
+
+/// Writes a file through a buffered temporary sibling and a rename.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), String> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
@@ -456,7 +467,15 @@ pub fn write_file_atomically(path: &Path, contents: &[u8]) -> Result<(), String>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.weft-{}", std::process::id()));
-    std::fs::write(&tmp, contents).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        out.flush()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {}: {e}", tmp.display()));
+    }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         format!("cannot write {}: {e}", path.display())
@@ -482,11 +501,11 @@ pub type NoteSender = mpsc::Sender<CacheNote>;
 pub struct Recorder {
     run_dir: PathBuf,
     resources: Vec<ResourceRecord>,
-    tasks: HashMap<TaskId, TaskRecord>,
+    tasks: TaskTable<TaskRecord>,
     /// Busy slots, by resource name.
     busy: HashMap<String, BTreeSet<usize>>,
-    /// The lane of each running attempt.
-    lanes: HashMap<TaskId, (String, usize)>,
+    /// Source files as shown, by the address of their (shared, living) `SourceFile`.
+    shown_files: HashMap<usize, PathBuf>,
     notes_tx: NoteSender,
     notes_rx: mpsc::Receiver<CacheNote>,
 }
@@ -503,9 +522,9 @@ impl Recorder {
                     cores: s.cores,
                 })
                 .collect(),
-            tasks: HashMap::new(),
+            tasks: TaskTable::default(),
             busy: HashMap::new(),
-            lanes: HashMap::new(),
+            shown_files: HashMap::new(),
             notes_tx,
             notes_rx,
         }
@@ -535,10 +554,24 @@ impl Recorder {
                 outputs.push(shown);
             }
         }
+        let file = match self
+            .shown_files
+            .get(&(Arc::as_ptr(&sub.site.file) as usize))
+        {
+            Some(shown) => shown.clone(),
+            None => {
+                let shown = self.shown(&sub.site.file.path);
+                // The submission's `Arc` keeps the file alive as long as the dispatcher
+                // keeps the task, so the address is not reused during the run.
+                self.shown_files
+                    .insert(Arc::as_ptr(&sub.site.file) as usize, shown.clone());
+                shown
+            }
+        };
         let record = TaskRecord {
             id: sub.id,
             name: sub.task.name.name.clone(),
-            file: self.shown(&sub.site.file.path),
+            file,
             line: sub.site.line(),
             groups: sub.groups.iter().map(|(_, name)| name.clone()).collect(),
             deps: sub.deps.clone(),
@@ -571,15 +604,17 @@ impl Recorder {
                 .collect::<Vec<_>>()
                 .join("+")
         };
-        let busy = self.busy.entry(resource.clone()).or_default();
+        let busy = match self.busy.get_mut(&resource) {
+            Some(busy) => busy,
+            None => self.busy.entry(resource.clone()).or_default(),
+        };
         let slot = (0..).find(|s| !busy.contains(s)).unwrap_or_default();
         busy.insert(slot);
-        self.lanes.insert(id, (resource.clone(), slot));
         let files = AttemptFiles::in_dir(attempt_dir);
         let now = now_us();
         let stdout_log = Some(self.shown(&files.stdout_log));
         let stderr_log = Some(self.shown(&files.stderr_log));
-        if let Some(task) = self.tasks.get_mut(&id) {
+        if let Some(task) = self.tasks.get_mut(id) {
             task.attempts.push(AttemptRecord {
                 attempt,
                 resource,
@@ -598,7 +633,7 @@ impl Recorder {
 
     fn take_notes(&mut self) {
         while let Ok(note) = self.notes_rx.try_recv() {
-            let Some(record) = self.tasks.get_mut(&note.task).and_then(|t| {
+            let Some(record) = self.tasks.get_mut(note.task).and_then(|t| {
                 t.attempts
                     .iter_mut()
                     .rev()
@@ -620,19 +655,18 @@ impl Recorder {
     /// The current attempt of a task ended (its process is gone).
     pub fn attempt_ended(&mut self, id: TaskId, outcome: &AttemptOutcome) {
         self.take_notes();
-        if let Some((resource, slot)) = self.lanes.remove(&id) {
-            if let Some(busy) = self.busy.get_mut(&resource) {
-                busy.remove(&slot);
-            }
-        }
         let Some(record) = self
             .tasks
-            .get_mut(&id)
+            .get_mut(id)
             .and_then(|t| t.attempts.last_mut())
             .filter(|a| a.status == AttemptStatus::Running || a.status == AttemptStatus::Cached)
         else {
             return;
         };
+        // Its lane is free again.
+        if let Some(busy) = self.busy.get_mut(&record.resource) {
+            busy.remove(&record.slot);
+        }
         record.end_us = now_us().max(record.start_us);
         let (status, message) = match outcome {
             AttemptOutcome::Succeeded { .. } => (AttemptStatus::Done, None),
@@ -648,7 +682,7 @@ impl Recorder {
 
     /// The dispatcher ended a task (after its last attempt, or without any).
     pub fn task_ended(&mut self, id: TaskId, end: TaskEnd) {
-        let Some(task) = self.tasks.get_mut(&id) else {
+        let Some(task) = self.tasks.get_mut(id) else {
             return;
         };
         let last = task.attempts.last().map(|a| a.status);
@@ -666,6 +700,7 @@ impl Recorder {
     pub fn take_records(&mut self) -> Vec<TaskRecord> {
         self.take_notes();
         let now = now_us();
+        // In program order: the table is by id.
         let mut tasks: Vec<TaskRecord> = std::mem::take(&mut self.tasks).into_values().collect();
         for task in &mut tasks {
             for attempt in &mut task.attempts {
@@ -674,7 +709,6 @@ impl Recorder {
                 }
             }
         }
-        tasks.sort_by_key(|t| t.id);
         tasks
     }
 }

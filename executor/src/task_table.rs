@@ -60,6 +60,11 @@ impl<T> TaskTable<T> {
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.slots.iter().flatten()
     }
+
+    /// The tasks, by increasing id.
+    pub fn into_values(self) -> impl Iterator<Item = T> {
+        self.slots.into_iter().flatten()
+    }
 }
 
 impl<T> Index<TaskId> for TaskTable<T> {

@@ -187,6 +187,10 @@ pub struct AttemptFiles {
     pub stderr_log: PathBuf,
 }
 
+/// The names of an attempt's logs in its folder.
+pub const STDOUT_LOG: &str = "stdout.log";
+pub const STDERR_LOG: &str = "stderr.log";
+
 impl AttemptFiles {
     pub fn in_dir(dir: &Path) -> AttemptFiles {
         AttemptFiles {
@@ -195,8 +199,8 @@ impl AttemptFiles {
             script: dir.join("script"),
             return_value: dir.join("return.json"),
             raise: dir.join("raise.txt"),
-            stdout_log: dir.join("stdout.log"),
-            stderr_log: dir.join("stderr.log"),
+            stdout_log: dir.join(STDOUT_LOG),
+            stderr_log: dir.join(STDERR_LOG),
         }
     }
 

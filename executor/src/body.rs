@@ -20,6 +20,7 @@ use weft_compiler::program::Program;
 use weft_compiler::value::{FutureId, Value};
 
 use crate::protocol::{BodyId, FileAccess, GroupId, Request, Submission, WaitError};
+use crate::record::{call_record, ShownFiles, TaskRecord};
 use crate::versions::{write_atomically, FileKey};
 
 /// Counters shared by every body of a run, so ids are unique across nested workflows.
@@ -55,7 +56,8 @@ pub struct RuntimeBackend {
     tasks: HashMap<*const weft_compiler::ast::Task, Arc<weft_compiler::ast::Task>>,
     output: Output,
     /// Calls not handed over yet, and when the first of them was made.
-    batch: Vec<Submission>,
+    batch: Vec<(Submission, TaskRecord)>,
+    shown_files: ShownFiles,
     batch_since: Option<Instant>,
 }
 
@@ -82,6 +84,7 @@ impl RuntimeBackend {
             output,
             batch: Vec::new(),
             batch_since: None,
+            shown_files: ShownFiles::new(),
         }
     }
 
@@ -107,7 +110,8 @@ impl RuntimeBackend {
 
     /// Holds a call back for the next batch, or sends the batch when it is due.
     fn submit(&mut self, submission: Submission) -> Result<(), Interrupt> {
-        self.batch.push(submission);
+        let record = call_record(&submission, &self.base, &mut self.shown_files);
+        self.batch.push((submission, record));
         let since = *self.batch_since.get_or_insert_with(Instant::now);
         if self.batch.len() >= BATCH_CALLS || since.elapsed() >= BATCH_DELAY {
             self.flush()?;

@@ -17,7 +17,9 @@ use weft_compiler::deps::{RunId, TaskId};
 use weft_compiler::eval::{eval_pure, Exception, Interrupt};
 use weft_compiler::value::{FutureId, Value};
 
-use crate::attempt::{log_tail, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo};
+use crate::attempt::{
+    log_tail, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo, STDERR_LOG, STDOUT_LOG,
+};
 use crate::directives::{self, Policy, Settings};
 use crate::protocol::{BodyId, GroupId, Request, Submission, WaitError};
 use crate::resources::{Pool, Requirement, Reservation};
@@ -271,6 +273,10 @@ impl Dispatcher {
         }
         self.summary.total = self.tasks.count();
         self.summary.records = self.recorder.take_records();
+        crate::drop_in_background((
+            std::mem::take(&mut self.tasks),
+            std::mem::take(&mut self.values),
+        ));
         self.summary
     }
 
@@ -297,7 +303,8 @@ impl Dispatcher {
     fn handle(&mut self, request: Request) {
         match request {
             Request::Submit(calls) => {
-                for call in calls {
+                for (call, record) in calls {
+                    self.recorder.submitted(record);
                     self.submit(call);
                 }
             }
@@ -389,7 +396,6 @@ impl Dispatcher {
 
     fn submit(&mut self, sub: Submission) {
         let id = sub.id;
-        self.recorder.submitted(&sub);
         for (i, f) in sub.returns.iter().enumerate() {
             let index = (sub.returns.len() > 1
                 || matches!(
@@ -487,9 +493,11 @@ impl Dispatcher {
     }
 
     fn make_ready(&mut self, id: TaskId) {
+        // Settings need the arguments' values: every future is resolved once deps are done,
+        // and the call keeps its resolved arguments from now on.
+        resolve_args(&mut self.tasks[id].sub.args, &self.values);
         let state = &self.tasks[id];
-        // Settings need the arguments' values: every future is resolved once deps are done.
-        let args = resolve_args(&state.sub.args, &self.values);
+        let args = &state.sub.args;
         let shared = self
             .shared_settings
             .entry(Arc::as_ptr(&state.sub.task) as usize)
@@ -497,7 +505,7 @@ impl Dispatcher {
                 let task = state.sub.task.clone();
                 let settings = directives::same_for_every_call(&task)
                     .then(|| {
-                        directives::evaluate(&state.sub.program, state.sub.module, &task, &args)
+                        directives::evaluate(&state.sub.program, state.sub.module, &task, args)
                             .ok()
                             .map(Arc::new)
                     })
@@ -507,11 +515,11 @@ impl Dispatcher {
         let evaluated = match &shared.1 {
             Some(settings) => Ok(settings.clone()),
             None => {
-                directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, &args)
+                directives::evaluate(&state.sub.program, state.sub.module, &state.sub.task, args)
                     .map(Arc::new)
             }
         }
-        .and_then(|settings| mpi_nodes(&state.sub.program, state.sub.module, &args, settings));
+        .and_then(|settings| mpi_nodes(&state.sub.program, state.sub.module, args, settings));
         let place = || {
             format!(
                 "`{}` ({}:{})",
@@ -743,7 +751,7 @@ impl Dispatcher {
                 cache,
                 &state.sub,
                 &state.settings.as_ref()?[chosen],
-                &resolve_args(&state.sub.args, &self.values),
+                &state.sub.args,
                 attempt,
                 &self.options.run_dir,
                 self.options.containers.as_ref().map(|c| c.engine.program()),
@@ -786,7 +794,7 @@ impl Dispatcher {
         let state = &self.tasks[id];
         let sub = &state.sub;
         let settings = &state.settings.as_ref().expect("ready tasks have settings")[chosen];
-        let mut values = resolve_args(&sub.args, &self.values);
+        let mut values = sub.args.clone();
         // Each file argument becomes the path of the version the task reads or writes.
         let mut paths: Vec<Vec<String>> = vec![Vec::new(); sub.task.params.len()];
         for access in &sub.files {
@@ -819,12 +827,12 @@ impl Dispatcher {
                 values[index] = replace_paths(&value, depth, &mut supply);
             }
         }
-        // Parameters written as `out` files need their directory; versions are under .weft.
-        let scope = values.clone();
+        // The body's expressions see the versioned paths.
+        let scope = &values;
         let program = sub.program.clone();
         let module = sub.module;
         let eval = |expr: &weft_compiler::ast::Expr| -> Result<Value, String> {
-            eval_pure(&program, module, &scope, expr).map_err(|e| match e {
+            eval_pure(&program, module, scope, expr).map_err(|e| match e {
                 Interrupt::Error(d) => d.message,
                 other => format!("{other:?}"),
             })
@@ -1159,12 +1167,11 @@ impl Dispatcher {
                 }
             }
         }
-        let args = resolve_args(&state.sub.args, &self.values);
         for (name, f) in state.sub.json_outs.clone() {
             let value = out_json
                 .get(&name)
                 .cloned()
-                .or_else(|| args.get(&name).cloned())
+                .or_else(|| self.tasks[id].sub.args.get(&name).cloned())
                 .unwrap_or(Value::Null);
             self.values.insert(f, value);
         }
@@ -1191,8 +1198,8 @@ impl Dispatcher {
                 return;
             }
         }
-        let stdout = dir.join("stdout.log");
-        let stderr = dir.join("stderr.log");
+        let stdout = dir.join(STDOUT_LOG);
+        let stderr = dir.join(STDERR_LOG);
         let tail = log_tail(&stderr, 10);
         let mut report = format!(
             "weft: task `{name}` ({file}:{line}) failed: {message}\n  logs: {} {}",
@@ -1560,19 +1567,13 @@ fn mpi_nodes(
     Ok(settings)
 }
 
-/// The arguments with every future replaced by its value (all are known once deps ended).
-fn resolve_args(
-    args: &IndexMap<String, Value>,
-    values: &HashMap<FutureId, Value>,
-) -> IndexMap<String, Value> {
-    args.iter()
-        .map(|(k, v)| {
-            let resolved = v
-                .map_futures(&mut |f| Ok::<_, ()>(values.get(&f).cloned().unwrap_or(Value::Null)))
-                .unwrap_or(Value::Null);
-            (k.clone(), resolved)
-        })
-        .collect()
+/// Replaces every future among the arguments by its value (all are known once deps ended).
+fn resolve_args(args: &mut IndexMap<String, Value>, values: &HashMap<FutureId, Value>) {
+    for value in args.values_mut().filter(|v| v.contains_future()) {
+        *value = value
+            .map_futures(&mut |f| Ok::<_, ()>(values.get(&f).cloned().unwrap_or(Value::Null)))
+            .unwrap_or(Value::Null);
+    }
 }
 
 /// Replaces the path strings of a file argument, in the order `calls::call_data` visits

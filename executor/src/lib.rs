@@ -26,3 +26,11 @@ pub mod task_table;
 pub mod template;
 pub mod trace;
 pub mod versions;
+
+/// Frees a large structure (a million calls' states or records) on a thread of its own, so
+/// the end of a run does not wait for it; the process may end before it finishes.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("weft-free".to_string())
+        .spawn(move || drop(value));
+}

@@ -59,8 +59,8 @@ pub struct Submission {
 }
 
 pub enum Request {
-    /// Task calls, in program order.
-    Submit(Vec<Submission>),
+    /// Task calls, in program order, each with its record.
+    Submit(Vec<(Submission, crate::record::TaskRecord)>),
     /// The value of a future.
     Resolve {
         future: FutureId,

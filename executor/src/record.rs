@@ -20,7 +20,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use weft_compiler::deps::TaskId;
 
-use crate::attempt::{AttemptFiles, AttemptOutcome};
+use crate::attempt::{AttemptOutcome, STDERR_LOG, STDOUT_LOG};
 use crate::protocol::Submission;
 use crate::resources::{Pool, Reservation};
 use crate::task_table::TaskTable;
@@ -497,6 +497,47 @@ pub struct CacheNote {
 /// recorder has it when the end arrives.
 pub type NoteSender = mpsc::Sender<CacheNote>;
 
+/// Source files as shown in records, by the address of their `SourceFile` (which the
+/// calls' sites keep alive for the whole run, so an address is not reused).
+pub type ShownFiles = HashMap<usize, PathBuf>;
+
+/// The record of a call as it is made: built on the body's thread, which has time to
+/// spare, and handed to the dispatcher with the call.
+pub fn call_record(sub: &Submission, run_dir: &Path, shown_files: &mut ShownFiles) -> TaskRecord {
+    let shown = |path: &Path| {
+        path.strip_prefix(run_dir)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| path.to_path_buf())
+    };
+    let mut inputs = Vec::new();
+    let mut outputs = Vec::new();
+    for access in &sub.files {
+        let path = shown(&access.user_path);
+        if access.resolved.reads.is_some() && !inputs.contains(&path) {
+            inputs.push(path.clone());
+        }
+        if access.resolved.writes.is_some() && !outputs.contains(&path) {
+            outputs.push(path);
+        }
+    }
+    let file = shown_files
+        .entry(Arc::as_ptr(&sub.site.file) as usize)
+        .or_insert_with(|| shown(&sub.site.file.path))
+        .clone();
+    TaskRecord {
+        id: sub.id,
+        name: sub.task.name.name.clone(),
+        file,
+        line: sub.site.line(),
+        groups: sub.groups.iter().map(|(_, name)| name.clone()).collect(),
+        deps: sub.deps.clone(),
+        inputs,
+        outputs,
+        status: TaskStatus::Unfinished,
+        attempts: Vec::new(),
+    }
+}
+
 /// The dispatcher's notebook.
 pub struct Recorder {
     run_dir: PathBuf,
@@ -504,8 +545,6 @@ pub struct Recorder {
     tasks: TaskTable<TaskRecord>,
     /// Busy slots, by resource name.
     busy: HashMap<String, BTreeSet<usize>>,
-    /// Source files as shown, by the address of their (shared, living) `SourceFile`.
-    shown_files: HashMap<usize, PathBuf>,
     notes_tx: NoteSender,
     notes_rx: mpsc::Receiver<CacheNote>,
 }
@@ -524,7 +563,6 @@ impl Recorder {
                 .collect(),
             tasks: TaskTable::default(),
             busy: HashMap::new(),
-            shown_files: HashMap::new(),
             notes_tx,
             notes_rx,
         }
@@ -541,46 +579,9 @@ impl Recorder {
             .unwrap_or_else(|_| path.to_path_buf())
     }
 
-    /// A call reached the dispatcher.
-    pub fn submitted(&mut self, sub: &Submission) {
-        let mut inputs = Vec::new();
-        let mut outputs = Vec::new();
-        for access in &sub.files {
-            let shown = self.shown(&access.user_path);
-            if access.resolved.reads.is_some() && !inputs.contains(&shown) {
-                inputs.push(shown.clone());
-            }
-            if access.resolved.writes.is_some() && !outputs.contains(&shown) {
-                outputs.push(shown);
-            }
-        }
-        let file = match self
-            .shown_files
-            .get(&(Arc::as_ptr(&sub.site.file) as usize))
-        {
-            Some(shown) => shown.clone(),
-            None => {
-                let shown = self.shown(&sub.site.file.path);
-                // The submission's `Arc` keeps the file alive as long as the dispatcher
-                // keeps the task, so the address is not reused during the run.
-                self.shown_files
-                    .insert(Arc::as_ptr(&sub.site.file) as usize, shown.clone());
-                shown
-            }
-        };
-        let record = TaskRecord {
-            id: sub.id,
-            name: sub.task.name.name.clone(),
-            file,
-            line: sub.site.line(),
-            groups: sub.groups.iter().map(|(_, name)| name.clone()).collect(),
-            deps: sub.deps.clone(),
-            inputs,
-            outputs,
-            status: TaskStatus::Unfinished,
-            attempts: Vec::new(),
-        };
-        self.tasks.insert(sub.id, record);
+    /// A call reached the dispatcher, with its record (see [`call_record`]).
+    pub fn submitted(&mut self, record: TaskRecord) {
+        self.tasks.insert(record.id, record);
     }
 
     /// An attempt starts on these reservations (none: a nested workflow).
@@ -610,10 +611,10 @@ impl Recorder {
         };
         let slot = (0..).find(|s| !busy.contains(s)).unwrap_or_default();
         busy.insert(slot);
-        let files = AttemptFiles::in_dir(attempt_dir);
         let now = now_us();
-        let stdout_log = Some(self.shown(&files.stdout_log));
-        let stderr_log = Some(self.shown(&files.stderr_log));
+        let dir = self.shown(attempt_dir);
+        let stdout_log = Some(dir.join(STDOUT_LOG));
+        let stderr_log = Some(dir.join(STDERR_LOG));
         if let Some(task) = self.tasks.get_mut(id) {
             task.attempts.push(AttemptRecord {
                 attempt,

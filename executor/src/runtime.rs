@@ -231,9 +231,6 @@ pub fn run(request: RunRequest) -> RunEnd {
         }
     );
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    if let Some(cache) = &cache {
-        cache.close();
-    }
     let mut recorded = recorded;
     recorded.tasks = std::mem::take(&mut summary.records);
     recorded.end_us = crate::record::now_us().max(start_us);
@@ -245,7 +242,14 @@ pub fn run(request: RunRequest) -> RunEnd {
     };
     recorded.status = end_status.to_string();
     recorded.exit_code = exit_code;
-    keep_records(&recorded, &request.program, &recording);
+    // The cache commits its last results while the records are written.
+    std::thread::scope(|scope| {
+        if let Some(cache) = &cache {
+            scope.spawn(|| cache.close());
+        }
+        keep_records(&recorded, &request.program, &recording);
+    });
+    crate::drop_in_background(recorded);
     status
 }
 

@@ -36,6 +36,7 @@
 //! the workflow body itself writes (`write`, `write_json`) as they are on disk now.
 
 mod codec;
+mod index;
 mod state;
 
 use std::collections::HashMap;
@@ -1270,10 +1271,8 @@ impl Probe {
                 .map(|(k, v)| (k.clone(), v.to_json()))
                 .collect(),
         };
-        self.cache.writer.send(WriteOp::Store {
-            keys: keys.to_vec(),
-            identity: self.shape.identity,
-            record: codec::encode_record(&entry, parts, false),
+        self.cache.writer.store(keys, &self.shape.identity, |out| {
+            codec::encode_record_into(out, &entry, parts, false)
         });
         Ok(())
     }

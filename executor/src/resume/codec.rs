@@ -38,6 +38,19 @@ pub(super) struct Record {
     pub history: Vec<KeyParts>,
 }
 
+/// The LEB128 bytes of `n`, and how many there are.
+fn varint_bytes(mut n: u64) -> ([u8; 10], usize) {
+    let mut bytes = [0u8; 10];
+    let mut len = 0;
+    while n >= 0x80 {
+        bytes[len] = (n as u8) | 0x80;
+        n >>= 7;
+        len += 1;
+    }
+    bytes[len] = n as u8;
+    (bytes, len + 1)
+}
+
 struct Encoder(Vec<u8>);
 
 impl Encoder {
@@ -45,12 +58,9 @@ impl Encoder {
         self.0.push(b);
     }
 
-    fn varint(&mut self, mut n: u64) {
-        while n >= 0x80 {
-            self.0.push((n as u8) | 0x80);
-            n >>= 7;
-        }
-        self.0.push(n as u8);
+    fn varint(&mut self, n: u64) {
+        let (bytes, len) = varint_bytes(n);
+        self.0.extend_from_slice(&bytes[..len]);
     }
 
     fn str(&mut self, s: &str) {
@@ -171,14 +181,31 @@ impl Encoder {
 
 /// The bytes of a record.
 pub(super) fn encode_record(entry: &Entry, history: &[KeyParts], forgotten: bool) -> Vec<u8> {
-    let mut body = Encoder(Vec::with_capacity(64));
-    body.entry(entry);
-    let mut out = Encoder(Vec::with_capacity(body.0.len() + 160));
-    out.byte(if forgotten { FORGOTTEN } else { 0 });
-    out.varint(body.0.len() as u64);
-    out.0.extend_from_slice(&body.0);
-    out.history(history);
-    out.0
+    let mut out = Vec::with_capacity(256);
+    encode_record_into(&mut out, entry, history, forgotten);
+    out
+}
+
+/// Appends the bytes of a record to `out`.
+pub(super) fn encode_record_into(
+    out: &mut Vec<u8>,
+    entry: &Entry,
+    history: &[KeyParts],
+    forgotten: bool,
+) {
+    let mut encoder = Encoder(std::mem::take(out));
+    encoder.byte(if forgotten { FORGOTTEN } else { 0 });
+    // The entry's length goes before it: written after it, then moved into place (a few
+    // bytes, where a separate buffer would cost an allocation).
+    let entry_start = encoder.0.len();
+    encoder.entry(entry);
+    let entry_len = encoder.0.len() - entry_start;
+    let (len, len_bytes) = varint_bytes(entry_len as u64);
+    encoder
+        .0
+        .splice(entry_start..entry_start, len[..len_bytes].iter().copied());
+    encoder.history(history);
+    *out = encoder.0;
 }
 
 struct Decoder<'a> {

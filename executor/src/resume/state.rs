@@ -1,19 +1,13 @@
 //! `.weft/state.redb`: the records of stored results and the index that finds them.
 //!
-//! **Why this layout.** A run stores a result per successful attempt, and the keys that
-//! find results are BLAKE3 hashes: random. redb is a copy-on-write B-tree, so a commit
-//! copies every page it touches, and a batch of random inserts into one big tree touches
-//! nearly every leaf: the cost of a commit would grow with the state, and a run of a
-//! million calls would spend most of its time copying pages. So:
+//! **Why this layout.** A run stores a result per successful attempt. redb is a
+//! copy-on-write B-tree: a commit copies every page it touches, so what a commit touches
+//! must not grow with the state.
 //!
 //! - `records` (record number → [`codec`] bytes) is keyed by a number that only grows:
 //!   a batch appends at the right edge of the tree, whatever the state's size.
-//! - The index (key or call identity → record number) is a small log-structured merge
-//!   tree: random inserts go to `index-0`, a table kept small, so a commit copies a
-//!   bounded number of pages; when a level outgrows its capacity it is merged with the
-//!   next one, [`LEVEL_GROWTH`] times bigger, into a new table written in key order. Each
-//!   index entry is thus rewritten a few times per level (amortised, not per commit), and
-//!   a lookup reads at most one table per level, newest first.
+//! - The [`index`] (key or call identity → record number) takes the random hashes: see
+//!   there how it keeps a commit's cost flat.
 //! - `last-used` (record number → milliseconds) says when a run last reused a record, for
 //!   `weft clean`; a record's own creation time counts as a use.
 //! - `meta` holds the format: a state of another format is moved aside and a new one made
@@ -28,21 +22,21 @@
 //! [`BATCH_WINDOW`] (or [`BATCH_OPS`] operations) into one transaction: a result is kept
 //! once its commit returns, and a kill loses at most the batch being gathered.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io;
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use redb::{
-    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    TableDefinition, TableError, WriteTransaction,
+    Database, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition,
+    TableError,
 };
 
-use super::codec;
-use super::{now_ms, sibling, Entry, KeyParts};
+use super::index::{self, Index, Prefix, PREFIX};
+use super::{codec, now_ms, sibling, Entry, KeyParts};
 
 /// Changes whenever the tables or the records change shape.
 const FORMAT: u64 = 2;
@@ -52,28 +46,14 @@ const FORMAT_NAME: &str = "format";
 const RECORDS: TableDefinition<u64, &[u8]> = TableDefinition::new("records");
 const LAST_USED: TableDefinition<u64, u64> = TableDefinition::new("last-used");
 
-type IndexTable = TableDefinition<'static, &'static [u8; 32], u64>;
+/// Memory redb keeps pages of the state in (its default is a gibibyte). A run reads little
+/// of the state back: level merges read each page once, lookups a few pages each; the
+/// system's file cache holds the rest.
+const CACHE_BYTES: usize = 128 << 20;
 
-/// The index's levels, newest first. They exist from `index-0` up to the deepest in use,
-/// with no gap, so a reader stops at the first missing one.
-const LEVELS: [IndexTable; 6] = [
-    TableDefinition::new("index-0"),
-    TableDefinition::new("index-1"),
-    TableDefinition::new("index-2"),
-    TableDefinition::new("index-3"),
-    TableDefinition::new("index-4"),
-    TableDefinition::new("index-5"),
-];
-
-/// Where a merge writes the level it makes, renamed into place once done.
-const MERGING: IndexTable = TableDefinition::new("index-merging");
-
-/// Index entries `index-0` holds before it is merged down: small enough that a commit of
-/// random keys copies a few hundred pages at most.
-const LEVEL0_CAPACITY: u64 = 1 << 15;
-
-/// How much bigger each level is than the one above it.
-const LEVEL_GROWTH: u64 = 8;
+fn database(path: &Path) -> Result<Database, redb::DatabaseError> {
+    Database::builder().set_cache_size(CACHE_BYTES).create(path)
+}
 
 /// How long the writer gathers results into one commit.
 const BATCH_WINDOW: Duration = Duration::from_millis(250);
@@ -83,15 +63,6 @@ const BATCH_OPS: usize = 50_000;
 
 fn text(e: impl std::fmt::Display) -> String {
     e.to_string()
-}
-
-/// How many index entries a level holds before it is merged into the next; the deepest
-/// level takes everything.
-fn capacity(level: usize) -> u64 {
-    if level + 1 >= LEVELS.len() {
-        return u64::MAX;
-    }
-    (0..level).fold(LEVEL0_CAPACITY, |c, _| c.saturating_mul(LEVEL_GROWTH))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,8 +105,8 @@ fn initialise(db: &Database) -> Result<(), String> {
         let mut meta = txn.open_table(META).map_err(text)?;
         meta.insert(FORMAT_NAME, FORMAT).map_err(text)?;
         txn.open_table(RECORDS).map_err(text)?;
-        txn.open_table(LEVELS[0]).map_err(text)?;
     }
+    index::create(&txn)?;
     txn.commit().map_err(text)
 }
 
@@ -169,7 +140,7 @@ pub(super) fn open_state(path: &Path) -> Result<Database, String> {
     if !path.exists() {
         return create_state(path);
     }
-    match Database::create(path) {
+    match database(path) {
         Ok(db) => match found(&db) {
             Ok(Found::Current) => Ok(db),
             Ok(Found::Empty) => {
@@ -203,7 +174,7 @@ pub(super) fn open_state(path: &Path) -> Result<Database, String> {
 fn create_state(path: &Path) -> Result<Database, String> {
     let fresh = sibling(path, "new");
     let _ = fs::remove_file(&fresh);
-    let made = Database::create(&fresh)
+    let made = database(&fresh)
         .map_err(|e| format!("cannot create {}: {e}", fresh.display()))
         .and_then(|db| initialise(&db).map(|()| db));
     let db = match made {
@@ -233,8 +204,7 @@ fn create_state(path: &Path) -> Result<Database, String> {
 
 /// A consistent view of the state: what was committed when it was taken.
 pub(super) struct Snapshot {
-    /// The index's levels, newest first.
-    levels: Vec<ReadOnlyTable<&'static [u8; 32], u64>>,
+    index: Index,
     records: ReadOnlyTable<u64, &'static [u8]>,
 }
 
@@ -243,28 +213,22 @@ impl Snapshot {
     pub(super) fn of<D: ReadableDatabase>(db: &D) -> Option<Snapshot> {
         let read = db.begin_read().ok()?;
         let records = read.open_table(RECORDS).ok()?;
-        let mut levels = Vec::with_capacity(LEVELS.len());
-        for level in LEVELS {
-            match read.open_table(level) {
-                Ok(table) => levels.push(table),
-                Err(_) => break,
-            }
-        }
-        Some(Snapshot { levels, records })
+        Some(Snapshot {
+            index: Index::open(&read),
+            records,
+        })
     }
 
-    /// The record a key or call identity names.
-    fn number(&self, hash: &blake3::Hash) -> Option<u64> {
-        self.levels
-            .iter()
-            .find_map(|level| level.get(hash.as_bytes()).ok().flatten())
-            .map(|n| n.value())
-    }
-
-    /// The entry a key names, with its record number; a forgotten entry is none.
+    /// The entry a key names, with its record number; a forgotten entry is none. The
+    /// record must have been stored under that very key (the index keeps only part of
+    /// each hash, and a damaged index could name another record): else it is a miss.
     pub(super) fn entry(&self, key: &blake3::Hash) -> Option<(u64, Entry)> {
-        let n = self.number(key)?;
+        let n = self.index.get(key)?;
         let bytes = self.records.get(n).ok()??;
+        let stored_under = codec::decode_history(bytes.value())?;
+        if !stored_under.iter().any(|parts| parts.key() == *key) {
+            return None;
+        }
         match codec::decode_entry(bytes.value())? {
             (false, entry) => Some((n, entry)),
             (true, _) => None,
@@ -273,7 +237,7 @@ impl Snapshot {
 
     /// The parts of the keys a call identity was last stored under.
     pub(super) fn history(&self, identity: &blake3::Hash) -> Option<Vec<KeyParts>> {
-        let n = self.number(identity)?;
+        let n = self.index.get(identity)?;
         let bytes = self.records.get(n).ok()??;
         codec::decode_history(bytes.value())
     }
@@ -285,11 +249,12 @@ impl Snapshot {
 
 /// What the writer thread does, in batches of one transaction each.
 pub(super) enum WriteOp {
-    /// A new record, found by each of `keys`; it becomes the latest of `identity`.
+    /// A new record, found by each of its keys; it becomes the latest of `identity`. The
+    /// keys (32 bytes each) and the record are bytes of the batch's buffer.
     Store {
-        keys: Vec<blake3::Hash>,
-        identity: blake3::Hash,
-        record: Vec<u8>,
+        keys: Range<usize>,
+        identity: [u8; 32],
+        record: Range<usize>,
     },
     /// A run reused these records (number, when): they stay for `weft clean`.
     Touch(Vec<(u64, u64)>),
@@ -297,9 +262,73 @@ pub(super) enum WriteOp {
     Forget(u64),
 }
 
+/// Operations handed over and not committed yet. Stores put their bytes in one buffer, and
+/// the writer gives emptied batches back: in a steady run, handing a result over
+/// allocates nothing.
+#[derive(Default)]
+pub(super) struct Batch {
+    ops: Vec<WriteOp>,
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    /// A batch with room for a few thousand results.
+    fn with_room() -> Batch {
+        Batch {
+            ops: Vec::with_capacity(4096),
+            bytes: Vec::with_capacity(1 << 20),
+        }
+    }
+
+    /// Adds a store: `encode` appends the record's bytes.
+    pub(super) fn store(
+        &mut self,
+        keys: &[blake3::Hash],
+        identity: &blake3::Hash,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) {
+        let start = self.bytes.len();
+        for key in keys {
+            self.bytes.extend_from_slice(key.as_bytes());
+        }
+        let keys_end = self.bytes.len();
+        encode(&mut self.bytes);
+        self.ops.push(WriteOp::Store {
+            keys: start..keys_end,
+            identity: *identity.as_bytes(),
+            record: keys_end..self.bytes.len(),
+        });
+    }
+
+    fn push(&mut self, op: WriteOp) {
+        self.ops.push(op);
+    }
+
+    fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.ops.clear();
+        self.bytes.clear();
+    }
+
+    /// Whether committing it must wait for the disk: stores and forgets must last, touches
+    /// alone need not (losing one only makes `weft clean` less generous).
+    fn durable(&self) -> bool {
+        self.ops
+            .iter()
+            .any(|op| matches!(op, WriteOp::Store { .. } | WriteOp::Forget(_)))
+    }
+}
+
 #[derive(Default)]
 struct Pending {
-    ops: Vec<WriteOp>,
+    batch: Batch,
     closed: bool,
 }
 
@@ -330,21 +359,36 @@ impl Writer {
         })
     }
 
-    /// Hands an operation over; dropped once the writer is closed. Costs a lock and a push:
-    /// the writer is woken only when a batch starts or fills up.
-    pub(super) fn send(&self, op: WriteOp) {
+    /// Adds to the open batch; nothing once the writer is closed. Costs a lock: the writer
+    /// is woken only when a batch starts or fills up.
+    fn add(&self, add: impl FnOnce(&mut Batch)) {
         let Ok(mut pending) = self.queue.pending.lock() else {
             return;
         };
         if pending.closed {
             return;
         }
-        pending.ops.push(op);
-        let len = pending.ops.len();
+        add(&mut pending.batch);
+        let len = pending.batch.len();
         drop(pending);
         if len == 1 || len == BATCH_OPS {
             self.queue.wake.notify_one();
         }
+    }
+
+    /// Hands a store over: see [`Batch::store`].
+    pub(super) fn store(
+        &self,
+        keys: &[blake3::Hash],
+        identity: &blake3::Hash,
+        encode: impl FnOnce(&mut Vec<u8>),
+    ) {
+        self.add(|batch| batch.store(keys, identity, encode));
+    }
+
+    /// Hands a touch or a forget over.
+    pub(super) fn send(&self, op: WriteOp) {
+        self.add(|batch| batch.push(op));
     }
 
     /// Waits until every operation handed over is committed; returns the problems met.
@@ -363,31 +407,41 @@ impl Writer {
     }
 }
 
-/// Commits batches until the writer is closed: stores durably (a result is kept once its
-/// commit returns), touches alone without waiting for the disk (losing one only makes
-/// `weft clean` less generous).
+/// Commits batches until the writer is closed: a result is kept once its commit returns.
 fn write_loop(db: &Database, queue: &Queue) -> Vec<String> {
     let mut problems = Vec::new();
     let mut touched_lightly = false;
+    // The batch being committed; emptied, it is the next one to fill. Both batches are
+    // first allocated here: glibc grows a buffer in the arena it was allocated in, so
+    // these stay in the writer's, whatever thread fills them. (In the arena of a thread
+    // that frees many small things, freeing a big buffer makes glibc sweep all of them at
+    // once: a second of this thread's time at the end of a million calls.)
+    let mut batch = Batch::with_room();
+    if let Ok(mut pending) = queue.pending.lock() {
+        if pending.batch.ops.capacity() == 0 {
+            pending.batch = Batch::with_room();
+        }
+    }
+    let mut pairs = Vec::new();
     loop {
-        let batch = {
+        {
             let Ok(mut pending) = queue.pending.lock() else {
                 problems.push("the cache writer's queue is unusable".to_string());
                 break;
             };
-            while pending.ops.is_empty() && !pending.closed {
+            while pending.batch.is_empty() && !pending.closed {
                 pending = match queue.wake.wait(pending) {
                     Ok(p) => p,
                     Err(_) => return problems,
                 };
             }
-            if pending.ops.is_empty() {
+            if pending.batch.is_empty() {
                 break;
             }
             // Whatever arrives within the window joins the batch: one commit (and one disk
             // sync) for many results. A kill in the window costs only reruns.
             let window = Instant::now() + BATCH_WINDOW;
-            while !pending.closed && pending.ops.len() < BATCH_OPS {
+            while !pending.closed && pending.batch.len() < BATCH_OPS {
                 let left = window.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     break;
@@ -397,67 +451,77 @@ fn write_loop(db: &Database, queue: &Queue) -> Vec<String> {
                     Err(_) => return problems,
                 };
             }
-            std::mem::take(&mut pending.ops)
-        };
-        let durable = batch
-            .iter()
-            .any(|op| matches!(op, WriteOp::Store { .. } | WriteOp::Forget(_)));
+            std::mem::swap(&mut pending.batch, &mut batch);
+        }
+        let durable = batch.durable();
         touched_lightly |= !durable;
-        if let Err(e) = commit_batch(db, batch, durable) {
+        if let Err(e) = commit_batch(db, &batch, durable, &mut pairs) {
             problems.push(e);
         }
+        batch.clear();
     }
     // Makes the touches committed without durability durable too.
     if touched_lightly {
-        if let Err(e) = commit_batch(db, Vec::new(), true) {
+        if let Err(e) = commit_batch(db, &Batch::default(), true, &mut pairs) {
             problems.push(e);
         }
     }
     problems
 }
 
-fn commit_batch(db: &Database, batch: Vec<WriteOp>, durable: bool) -> Result<(), String> {
+/// Commits a batch; `pairs` is room for its index entries, kept from one commit to the next.
+fn commit_batch(
+    db: &Database,
+    batch: &Batch,
+    durable: bool,
+    pairs: &mut Vec<(Prefix, u64)>,
+) -> Result<(), String> {
     let mut txn = db.begin_write().map_err(text)?;
     if !durable {
         txn.set_durability(Durability::None).map_err(text)?;
     }
-    let mut index: Vec<([u8; 32], u64)> = Vec::new();
+    pairs.clear();
     {
         let mut records = txn.open_table(RECORDS).map_err(text)?;
-        let mut next = match records.last().map_err(text)? {
+        let first = match records.last().map_err(text)? {
             Some((n, _)) => n.value() + 1,
             None => 1,
         };
-        let mut stored: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut touches: Vec<(u64, u64)> = Vec::new();
-        let mut forgotten: Vec<u64> = Vec::new();
-        for op in batch {
-            match op {
-                WriteOp::Store {
-                    keys,
-                    identity,
-                    record,
-                } => {
-                    for key in keys {
-                        index.push((*key.as_bytes(), next));
-                    }
-                    index.push((*identity.as_bytes(), next));
-                    stored.push((next, record));
-                    next += 1;
-                }
-                WriteOp::Touch(batch) => touches.extend(batch),
-                WriteOp::Forget(n) => forgotten.push(n),
-            }
-        }
         // New records go at the right edge, in order: pages filled and never revisited.
-        if !stored.is_empty() {
+        let mut next = first;
+        {
             let mut end = records
                 .upper_bound_mut(Bound::<u64>::Unbounded)
                 .map_err(text)?;
-            for (n, record) in &stored {
-                end.insert_before(n, record.as_slice()).map_err(text)?;
+            for op in &batch.ops {
+                let WriteOp::Store {
+                    keys,
+                    identity,
+                    record,
+                } = op
+                else {
+                    continue;
+                };
+                for key in batch.bytes[keys.clone()].chunks_exact(32) {
+                    let mut prefix = [0u8; PREFIX];
+                    prefix.copy_from_slice(&key[..PREFIX]);
+                    pairs.push((prefix, next));
+                }
+                pairs.push((index::prefix(identity), next));
+                end.insert_before(next, &batch.bytes[record.clone()])
+                    .map_err(text)?;
+                next += 1;
             }
             end.close().map_err(text)?;
+        }
+        let mut touches: Vec<(u64, u64)> = Vec::new();
+        let mut forgotten: Vec<u64> = Vec::new();
+        for op in &batch.ops {
+            match op {
+                WriteOp::Store { .. } => {}
+                WriteOp::Touch(batch) => touches.extend_from_slice(batch),
+                WriteOp::Forget(n) => forgotten.push(*n),
+            }
         }
         for n in forgotten {
             let Some(record) = records
@@ -480,103 +544,8 @@ fn commit_batch(db: &Database, batch: Vec<WriteOp>, durable: bool) -> Result<(),
             }
         }
     }
-    add_to_index(&txn, index)?;
+    index::add(&txn, pairs)?;
     txn.commit().map_err(text)
-}
-
-/// Puts `(hash, record)` pairs into the index: later pairs win over earlier ones with the
-/// same hash, and over what the index held.
-fn add_to_index(txn: &WriteTransaction, mut pairs: Vec<([u8; 32], u64)>) -> Result<(), String> {
-    if pairs.is_empty() {
-        return Ok(());
-    }
-    // Sorted, a batch touches each leaf once; stable, the latest of equal hashes is last.
-    pairs.sort_by_key(|pair| pair.0);
-    {
-        let mut level0 = txn.open_table(LEVELS[0]).map_err(text)?;
-        for (i, (hash, n)) in pairs.iter().enumerate() {
-            if pairs.get(i + 1).is_some_and(|next| next.0 == *hash) {
-                continue;
-            }
-            level0.insert(hash, n).map_err(text)?;
-        }
-    }
-    for (level, table) in LEVELS.iter().enumerate().take(LEVELS.len() - 1) {
-        let len = txn.open_table(*table).map_err(text)?.len().map_err(text)?;
-        if len <= capacity(level) {
-            break;
-        }
-        merge_down(txn, level)?;
-    }
-    Ok(())
-}
-
-/// Merges sorted runs of index entries in key order; among equal keys the entry of the
-/// earliest run wins (runs are given newest first). `keep` filters, `emit` receives.
-fn merge_runs<'a>(
-    runs: Vec<redb::Range<'a, &'static [u8; 32], u64>>,
-    mut keep: impl FnMut(u64) -> bool,
-    mut emit: impl FnMut(&[u8; 32], u64) -> Result<(), String>,
-) -> Result<(), String> {
-    let mut runs = runs;
-    let next = |run: &mut redb::Range<'a, &'static [u8; 32], u64>| {
-        run.next()
-            .transpose()
-            .map(|item| item.map(|(k, v)| (*k.value(), v.value())))
-            .map_err(text)
-    };
-    let mut heads: Vec<Option<([u8; 32], u64)>> = Vec::with_capacity(runs.len());
-    for run in &mut runs {
-        heads.push(next(run)?);
-    }
-    loop {
-        let Some((first, (hash, n))) = heads
-            .iter()
-            .enumerate()
-            .filter_map(|(i, head)| head.map(|h| (i, h)))
-            .min_by(|(i, a), (j, b)| a.0.cmp(&b.0).then(i.cmp(j)))
-        else {
-            return Ok(());
-        };
-        if keep(n) {
-            emit(&hash, n)?;
-        }
-        for (i, run) in runs.iter_mut().enumerate().skip(first) {
-            if heads[i].is_some_and(|(h, _)| h == hash) {
-                heads[i] = next(run)?;
-            }
-        }
-    }
-}
-
-/// Replaces `level` and `level + 1` by one table at `level + 1` holding both, and an empty
-/// `level`.
-fn merge_down(txn: &WriteTransaction, level: usize) -> Result<(), String> {
-    let newer = LEVELS[level];
-    let older = LEVELS[level + 1];
-    txn.delete_table(MERGING).map_err(text)?;
-    {
-        let newer_table = txn.open_table(newer).map_err(text)?;
-        let older_table = txn.open_table(older).map_err(text)?;
-        let mut merged = txn.open_table(MERGING).map_err(text)?;
-        let mut end = merged
-            .upper_bound_mut(Bound::<&[u8; 32]>::Unbounded)
-            .map_err(text)?;
-        merge_runs(
-            vec![
-                newer_table.iter().map_err(text)?,
-                older_table.iter().map_err(text)?,
-            ],
-            |_| true,
-            |hash, n| end.insert_before(hash, n).map_err(text),
-        )?;
-        end.close().map_err(text)?;
-    }
-    txn.delete_table(older).map_err(text)?;
-    txn.rename_table(MERGING, older).map_err(text)?;
-    txn.delete_table(newer).map_err(text)?;
-    txn.open_table(newer).map_err(text)?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -627,49 +596,7 @@ pub(super) fn sweep(db: &mut Database, cutoff_ms: u64) -> Result<Swept, String> 
             };
             recent.insert(n, blobs);
         }
-        let mut levels = Vec::new();
-        for level in LEVELS {
-            match txn.open_table(level) {
-                Ok(table) => levels.push(table),
-                Err(e) => return Err(text(e)),
-            }
-        }
-        let mut found: HashSet<u64> = HashSet::new();
-        let mut entries = 0u64;
-        txn.delete_table(MERGING).map_err(text)?;
-        {
-            let mut merged = txn.open_table(MERGING).map_err(text)?;
-            let mut end = merged
-                .upper_bound_mut(Bound::<&[u8; 32]>::Unbounded)
-                .map_err(text)?;
-            let runs = levels
-                .iter()
-                .map(|l| l.iter().map_err(text))
-                .collect::<Result<Vec<_>, _>>()?;
-            merge_runs(
-                runs,
-                |n| recent.contains_key(&n),
-                |hash, n| {
-                    found.insert(n);
-                    entries += 1;
-                    end.insert_before(hash, n).map_err(text)
-                },
-            )?;
-            end.close().map_err(text)?;
-        }
-        drop(levels);
-        // The rebuilt index goes to the first level big enough for it; those above are
-        // empty.
-        let home = (0..LEVELS.len())
-            .find(|&l| entries <= capacity(l))
-            .unwrap_or(LEVELS.len() - 1);
-        for (l, level) in LEVELS.iter().enumerate() {
-            txn.delete_table(*level).map_err(text)?;
-            if l < home {
-                txn.open_table(*level).map_err(text)?;
-            }
-        }
-        txn.rename_table(MERGING, LEVELS[home]).map_err(text)?;
+        let found = index::rebuild(&txn, |n| recent.contains_key(&n))?;
         records.retain(|n, _| found.contains(&n)).map_err(text)?;
         used.retain(|n, _| found.contains(&n)).map_err(text)?;
         swept.kept = found.len();
@@ -687,9 +614,35 @@ pub(super) fn sweep(db: &mut Database, cutoff_ms: u64) -> Result<Swept, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resume::Fingerprint;
     use indexmap::IndexMap;
 
-    fn record(task: &str) -> Vec<u8> {
+    /// The key parts of call `i` in a mode.
+    fn parts(i: u64, fingerprint: Fingerprint) -> KeyParts {
+        KeyParts {
+            fingerprint,
+            source: blake3::hash(b"source"),
+            args: blake3::hash(&i.to_le_bytes()),
+            setting: blake3::hash(b"setting"),
+            programs: Vec::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn key(i: u64) -> blake3::Hash {
+        parts(i, Fingerprint::Full).key()
+    }
+
+    fn fast_key(i: u64) -> blake3::Hash {
+        parts(i, Fingerprint::Fast).key()
+    }
+
+    fn identity(i: u64) -> blake3::Hash {
+        blake3::hash(format!("identity {i}").as_bytes())
+    }
+
+    /// A record of call `i`, stored under its keys in both modes.
+    fn record(task: &str, i: u64) -> Vec<u8> {
         let entry = Entry {
             task: task.to_string(),
             created_ms: now_ms(),
@@ -697,109 +650,90 @@ mod tests {
             returned: Some(serde_json::json!(task)),
             out_json: IndexMap::new(),
         };
-        codec::encode_record(&entry, &[], false)
-    }
-
-    fn key(i: u64) -> blake3::Hash {
-        blake3::hash(&i.to_le_bytes())
-    }
-
-    fn identity(i: u64) -> blake3::Hash {
-        blake3::hash(format!("identity {i}").as_bytes())
+        let history = [parts(i, Fingerprint::Full), parts(i, Fingerprint::Fast)];
+        codec::encode_record(&entry, &history, false)
     }
 
     fn returned(snapshot: &Snapshot, key: &blake3::Hash) -> Option<serde_json::Value> {
         snapshot.entry(key).and_then(|(_, e)| e.returned)
     }
 
-    fn store(i: u64, task: &str) -> WriteOp {
-        WriteOp::Store {
-            keys: vec![key(i)],
-            identity: identity(i),
-            record: record(task),
+    fn store(i: u64, task: &str) -> impl FnOnce(&mut Batch) + '_ {
+        move |batch| {
+            batch.store(&[key(i), fast_key(i)], &identity(i), |out| {
+                out.extend_from_slice(&record(task, i))
+            })
         }
     }
 
-    fn level_sizes(db: &Database) -> Vec<u64> {
-        let read = db.begin_read().expect("read");
-        LEVELS
-            .iter()
-            .map_while(|l| read.open_table(*l).ok())
-            .map(|t| t.len().expect("len"))
-            .collect()
+    type Op<'a> = Box<dyn FnOnce(&mut Batch) + 'a>;
+
+    fn commit(db: &Database, ops: Vec<Op<'_>>) {
+        let mut batch = Batch::default();
+        for op in ops {
+            op(&mut batch);
+        }
+        commit_batch(db, &batch, batch.durable(), &mut Vec::new()).expect("commit");
     }
 
-    #[test]
-    fn the_index_finds_every_record_across_merges_and_the_latest_wins() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = open_state(&dir.path().join("state.redb")).expect("state");
-        // Enough keys for index-0 to be merged down several times and index-1 once.
-        let count = LEVEL0_CAPACITY * (LEVEL_GROWTH + 2) / 2;
-        let per_batch = 10_000;
-        let mut start = 0;
-        while start < count {
-            let batch = (start..(start + per_batch).min(count))
-                .map(|i| store(i, &format!("t{i}")))
-                .collect();
-            commit_batch(&db, batch, false).expect("commit");
-            start += per_batch;
-        }
-        let sizes = level_sizes(&db);
-        assert!(sizes.len() >= 3, "merged down twice: {sizes:?}");
-        assert!(sizes[0] <= capacity(0), "{sizes:?}");
-        // The same key stored again names the new record, wherever the old one is.
-        commit_batch(&db, vec![store(7, "again")], true).expect("commit");
-        let snapshot = Snapshot::of(&db).expect("snapshot");
-        for i in (0..count).step_by(997) {
-            let expected = if i == 7 { "again" } else { &format!("t{i}") };
-            assert_eq!(
-                returned(&snapshot, &key(i)),
-                Some(serde_json::json!(expected)),
-                "key {i}"
-            );
-        }
-        assert_eq!(
-            returned(&snapshot, &key(7)),
-            Some(serde_json::json!("again"))
-        );
-        assert!(snapshot.entry(&key(count + 1)).is_none());
-        assert!(snapshot.history(&identity(3)).is_some());
+    fn op(op: WriteOp) -> Op<'static> {
+        Box::new(move |batch| batch.push(op))
     }
 
     #[test]
-    fn merged_levels_are_packed() {
+    fn the_writer_commits_what_it_was_handed_before_it_closes() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let db = open_state(&dir.path().join("state.redb")).expect("state");
-        let count = LEVEL0_CAPACITY + 1;
-        let batch = (0..count).map(|i| store(i, "t")).collect();
-        commit_batch(&db, batch, false).expect("commit");
-        assert_eq!(level_sizes(&db), vec![0, 2 * count]);
-        let read = db.begin_read().expect("read");
-        let stats = read
-            .open_table(LEVELS[1])
-            .expect("level 1")
-            .stats()
-            .expect("stats");
-        // 40 bytes a pair: a 4 KiB page holds about a hundred; half-full pages would be
-        // twice as many.
-        let pages_if_packed = 2 * count * 40 / 4096;
+        let db = Arc::new(open_state(&dir.path().join("state.redb")).expect("state"));
+        let writer = Writer::start(db.clone()).expect("writer");
+        for i in 0..1000 {
+            writer.store(&[key(i), fast_key(i)], &identity(i), |out| {
+                out.extend_from_slice(&record(&format!("t{i}"), i))
+            });
+        }
+        assert!(writer.close().is_empty());
+        writer.store(&[key(5000)], &identity(5000), |out| {
+            out.extend_from_slice(&record("late", 5000))
+        });
+        let snapshot = Snapshot::of(&*db).expect("snapshot");
+        for i in [0, 999] {
+            let expected = Some(serde_json::json!(format!("t{i}")));
+            assert_eq!(returned(&snapshot, &key(i)), expected);
+            assert_eq!(returned(&snapshot, &fast_key(i)), expected);
+        }
         assert!(
-            stats.leaf_pages() < pages_if_packed * 5 / 4,
-            "{} leaf pages for {} entries",
-            stats.leaf_pages(),
-            2 * count
+            snapshot.entry(&key(5000)).is_none(),
+            "a store after close is dropped"
         );
+    }
+
+    #[test]
+    fn a_record_is_found_only_by_a_key_it_was_stored_under() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = open_state(&dir.path().join("state.redb")).expect("state");
+        // Indexed under key 1, but its parts are those of call 2: as a damaged index would
+        // name it.
+        commit(
+            &db,
+            vec![Box::new(|batch: &mut Batch| {
+                batch.store(&[key(1)], &identity(1), |out| {
+                    out.extend_from_slice(&record("t", 2))
+                })
+            })],
+        );
+        let snapshot = Snapshot::of(&db).expect("snapshot");
+        assert!(snapshot.entry(&key(1)).is_none());
+        assert!(snapshot.history(&identity(1)).is_some());
     }
 
     #[test]
     fn a_forgotten_record_is_no_hit_but_still_explains() {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = open_state(&dir.path().join("state.redb")).expect("state");
-        commit_batch(&db, vec![store(1, "t"), store(2, "u")], true).expect("commit");
+        commit(&db, vec![Box::new(store(1, "t")), Box::new(store(2, "u"))]);
         let (n, _) = Snapshot::of(&db)
             .and_then(|s| s.entry(&key(1)))
             .expect("stored");
-        commit_batch(&db, vec![WriteOp::Forget(n)], true).expect("forget");
+        commit(&db, vec![op(WriteOp::Forget(n))]);
         let snapshot = Snapshot::of(&db).expect("snapshot");
         assert!(snapshot.entry(&key(1)).is_none());
         assert!(snapshot.history(&identity(1)).is_some());
@@ -810,7 +744,10 @@ mod tests {
     fn sweep_keeps_recent_and_reused_records_and_drops_unreachable_ones() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut db = open_state(&dir.path().join("state.redb")).expect("state");
-        commit_batch(&db, vec![store(1, "old"), store(2, "reused")], true).expect("commit");
+        commit(
+            &db,
+            vec![Box::new(store(1, "old")), Box::new(store(2, "reused"))],
+        );
         let reused = Snapshot::of(&db)
             .and_then(|s| s.entry(&key(2)))
             .expect("stored")
@@ -819,8 +756,11 @@ mod tests {
         let cutoff = now_ms();
         std::thread::sleep(Duration::from_millis(5));
         // Key 3 is stored twice: the first record is unreachable.
-        commit_batch(&db, vec![store(3, "first"), store(3, "second")], true).expect("commit");
-        commit_batch(&db, vec![WriteOp::Touch(vec![(reused, now_ms())])], false).expect("touch");
+        commit(
+            &db,
+            vec![Box::new(store(3, "first")), Box::new(store(3, "second"))],
+        );
+        commit(&db, vec![op(WriteOp::Touch(vec![(reused, now_ms())]))]);
         let swept = sweep(&mut db, cutoff).expect("sweep");
         assert_eq!((swept.removed, swept.kept), (2, 2));
         let snapshot = Snapshot::of(&db).expect("snapshot");
@@ -835,7 +775,7 @@ mod tests {
             Some(serde_json::json!("second"))
         );
         // Stores after a sweep find their place in the rebuilt index.
-        commit_batch(&db, vec![store(4, "later")], true).expect("commit");
+        commit(&db, vec![Box::new(store(4, "later"))]);
         let snapshot = Snapshot::of(&db).expect("snapshot");
         assert_eq!(
             returned(&snapshot, &key(4)),

@@ -136,14 +136,22 @@ workflow main() {
 "#,
     );
     project.config("executor: local\nlocal:\n  cores: 4\n  gpus: 3\n");
-    project.run(&[]).success();
+    // weft itself may see every GPU: its tasks see only those they reserved.
+    let output = project
+        .command()
+        .env("CUDA_VISIBLE_DEVICES", "0,1,2")
+        .args(["run", "main.wf"])
+        .output()
+        .expect("weft starts");
+    assert!(output.status.success(), "{output:?}");
     assert_eq!(project.read("gpus.txt"), "0 0\n1 1\n2 2\n");
     let pair = project.read("pair.txt");
     let ids: Vec<&str> = pair.trim().split(',').collect();
     assert_eq!(ids.len(), 2, "two GPUs: {pair:?}");
     assert_ne!(ids[0], ids[1]);
     assert!(ids.iter().all(|id| ["0", "1", "2"].contains(id)));
-    assert_eq!(project.read("none.txt"), "unset unset\n");
+    // A task that reserved no GPU on a resource with GPUs sees none.
+    assert_eq!(project.read("none.txt"), " unset\n");
 }
 
 /// A task with three implementations; which ran depends on the machine.
@@ -287,4 +295,29 @@ workflow main() {
         .expect_stderr("heavy")
         .expect_stderr("16");
     assert!(!project.exists("heavy.txt"));
+}
+
+#[test]
+fn without_gpus_to_share_the_environment_s_gpu_list_is_left_alone() {
+    // weft hides GPUs only where it hands them out; elsewhere it does not guess.
+    let project = Project::with_main(
+        r#"
+task show(o: out file) {
+    shell "echo \"${CUDA_VISIBLE_DEVICES-unset}\" > {{o}}"
+}
+
+workflow main() {
+    show("seen.txt")
+}
+"#,
+    );
+    project.config("executor: local\nlocal:\n  cores: 1\n  gpus: 0\n");
+    let output = project
+        .command()
+        .env("CUDA_VISIBLE_DEVICES", "0,1")
+        .args(["run", "main.wf"])
+        .output()
+        .expect("weft starts");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(project.read("seen.txt"), "0,1\n");
 }

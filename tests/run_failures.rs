@@ -847,3 +847,33 @@ workflow main() {
     assert!(!project.exists("late.txt"));
     assert!(project.attempt_dirs("write_after").is_empty());
 }
+
+#[test]
+fn several_exceptions_outside_groups_are_raised_one_per_barrier_in_program_order() {
+    // The later call raises first; a sequential run would meet the earlier one first.
+    let project = Project::with_main(
+        r#"
+task raiser(message: str, delay: float) {
+    shell "sleep {{delay}}; echo {{message}} > \"$WEFT_RAISE\""
+}
+
+workflow main() {
+    raiser("first", 0.4)
+    raiser("second", 0.0)
+    for round in [1, 2, 3] {
+        try {
+            barrier
+            print(round, "nothing left")
+        } catch e {
+            print(round, e.message)
+        }
+    }
+}
+"#,
+    );
+    project.config(&cores(2));
+    project
+        .run(&[])
+        .success()
+        .expect_stdout(&["1 first", "2 second", "3 nothing left"]);
+}

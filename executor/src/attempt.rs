@@ -62,6 +62,9 @@ pub struct AttemptSpec {
     pub raises_on_exit: Vec<i64>,
     /// The GPUs reserved for the attempt: `CUDA_VISIBLE_DEVICES` and `WEFT_GPUS`.
     pub gpus: Vec<u32>,
+    /// Its resource has GPUs and it reserved none: it sees none (`CUDA_VISIBLE_DEVICES` is
+    /// set empty), so it cannot use a GPU another task holds.
+    pub hide_gpus: bool,
     /// The resources of a `multinode` task.
     pub nodes: Option<NodeInfo>,
     /// A fresh directory for this attempt's own files (created if missing).
@@ -377,6 +380,8 @@ fn environment(spec: &AttemptSpec, files: &AttemptFiles) -> Vec<(String, String)
             .join(",");
         env.push(("CUDA_VISIBLE_DEVICES".into(), gpus.clone()));
         env.push(("WEFT_GPUS".into(), gpus));
+    } else if spec.hide_gpus {
+        env.push(("CUDA_VISIBLE_DEVICES".into(), String::new()));
     }
     if let Some(nodes) = &spec.nodes {
         env.push(("WEFT_NUM_NODES".into(), nodes.hostnames.len().to_string()));

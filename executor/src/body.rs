@@ -146,11 +146,11 @@ impl RuntimeBackend {
         ((self.body, datum), normalise(&self.base, path))
     }
 
-    /// Waits for every task the body submitted; the exceptions raised outside groups.
+    /// Waits for every task the body submitted; the next exception raised outside groups.
     pub fn wait_all(
         &mut self,
         site: &Site,
-    ) -> Result<Vec<weft_compiler::eval::Exception>, Interrupt> {
+    ) -> Result<Option<weft_compiler::eval::Exception>, Interrupt> {
         let body = self.body;
         self.ask(site, |reply| Request::WaitAll { body, reply })
     }
@@ -378,7 +378,7 @@ impl Backend for RuntimeBackend {
                     None => Ok(()),
                 }
             }
-            None => match self.wait_all(site)?.into_iter().next() {
+            None => match self.wait_all(site)? {
                 Some(exception) => Err(Interrupt::Exception(exception)),
                 None => Ok(()),
             },

@@ -88,8 +88,9 @@ struct Group {
 #[derive(Default)]
 struct BodyState {
     unfinished: usize,
-    deferred: Vec<Exception>,
-    waiters: Vec<oneshot::Sender<Result<Vec<Exception>, WaitError>>>,
+    /// Exceptions raised outside any group, with the call that raised each.
+    deferred: Vec<(TaskId, Exception)>,
+    waiters: Vec<oneshot::Sender<Result<Option<Exception>, WaitError>>>,
 }
 
 /// How the run went, for the exit status and the summary.
@@ -366,7 +367,7 @@ impl Dispatcher {
                 if self.aborting {
                     let _ = reply.send(Err(WaitError::Aborted));
                 } else if b.unfinished == 0 {
-                    let _ = reply.send(Ok(self.take_exceptions(body)));
+                    let _ = reply.send(Ok(self.take_exception(body)));
                 } else {
                     b.waiters.push(reply);
                 }
@@ -963,6 +964,10 @@ impl Dispatcher {
                 .iter()
                 .flat_map(|r| r.gpus.iter().copied())
                 .collect(),
+            hide_gpus: reservations
+                .iter()
+                .all(|r| r.gpus.is_empty() && self.pool.spec(r.resource).gpus > 0)
+                && !reservations.is_empty(),
             nodes,
             attempt_dir: attempt_dir.to_path_buf(),
         })))
@@ -1267,7 +1272,7 @@ impl Dispatcher {
                 .entry(body)
                 .or_default()
                 .deferred
-                .push(exception),
+                .push((id, exception)),
         }
         self.end_task(id, Status::Cancelled);
     }
@@ -1371,9 +1376,9 @@ impl Dispatcher {
             b.unfinished -= 1;
             if b.unfinished == 0 && !b.waiters.is_empty() {
                 let waiters: Vec<_> = b.waiters.drain(..).collect();
-                let exceptions = self.take_exceptions(body);
+                let exception = self.take_exception(body);
                 for waiter in waiters {
-                    let _ = waiter.send(Ok(exceptions.clone()));
+                    let _ = waiter.send(Ok(exception.clone()));
                 }
             }
         }
@@ -1408,23 +1413,23 @@ impl Dispatcher {
         }
     }
 
-    /// The exceptions a plain barrier or the end of a body raises: those of tasks outside
-    /// any group, then those of `nowait` groups nobody waited for (§6.3).
-    fn take_exceptions(&mut self, body: BodyId) -> Vec<Exception> {
-        let mut exceptions = self
-            .bodies
-            .get_mut(&body)
-            .map(|b| std::mem::take(&mut b.deferred))
-            .unwrap_or_default();
-        let mut unclaimed: Vec<(GroupId, Exception)> = self
+    /// The exception a plain barrier or the end of a body raises (§6.3): the first in
+    /// program order of those raised outside any group, else that of the first `nowait`
+    /// group nobody waited for. The others stay for the next barrier, as they would in a
+    /// sequential run where each is met in turn.
+    fn take_exception(&mut self, body: BodyId) -> Option<Exception> {
+        if let Some(b) = self.bodies.get_mut(&body) {
+            if let Some(first) = (0..b.deferred.len()).min_by_key(|&i| b.deferred[i].0) {
+                return Some(b.deferred.remove(first).1);
+            }
+        }
+        let group = self
             .groups
-            .iter_mut()
-            .filter(|(_, g)| g.body == body && g.waiters.is_empty())
-            .filter_map(|(id, g)| g.exception.take().map(|e| (*id, e)))
-            .collect();
-        unclaimed.sort_by_key(|(id, _)| *id);
-        exceptions.extend(unclaimed.into_iter().map(|(_, e)| e));
-        exceptions
+            .iter()
+            .filter(|(_, g)| g.body == body && g.waiters.is_empty() && g.exception.is_some())
+            .map(|(id, _)| *id)
+            .min()?;
+        self.groups.get_mut(&group)?.exception.take()
     }
 
     fn task_ended(&self, id: &TaskId) -> bool {

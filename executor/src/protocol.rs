@@ -97,10 +97,11 @@ pub enum Request {
         group: GroupId,
         reply: oneshot::Sender<Result<Option<Exception>, WaitError>>,
     },
-    /// Waits for every task a body submitted; answers the exceptions raised outside groups.
+    /// Waits for every task a body submitted; answers the next exception raised outside
+    /// groups (or in a `nowait` group nobody waited for), if any.
     WaitAll {
         body: BodyId,
-        reply: oneshot::Sender<Result<Vec<Exception>, WaitError>>,
+        reply: oneshot::Sender<Result<Option<Exception>, WaitError>>,
     },
     /// The run's outcome is decided (the main body ended): stop.
     Shutdown { abort: bool },

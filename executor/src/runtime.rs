@@ -308,7 +308,7 @@ fn run_body(
     };
     match result {
         Ok(()) => match evaluator.backend.wait_all(&end_site) {
-            Ok(deferred) => match deferred.into_iter().next() {
+            Ok(deferred) => match deferred {
                 Some(e) => BodyEnd::Uncaught(e),
                 None => BodyEnd::Finished,
             },

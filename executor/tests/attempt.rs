@@ -115,6 +115,7 @@ impl Fixture {
             fail_on_exit: false,
             raises_on_exit: Vec::new(),
             gpus: Vec::new(),
+            hide_gpus: false,
             nodes: None,
         };
         Fixture { dir, spec }

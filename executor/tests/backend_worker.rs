@@ -108,6 +108,7 @@ fn shell_attempt(
         fail_on_exit: false,
         raises_on_exit: Vec::new(),
         gpus: Vec::new(),
+        hide_gpus: false,
         nodes: None,
         attempt_dir: attempt_dir.to_path_buf(),
     }

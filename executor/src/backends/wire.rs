@@ -42,6 +42,8 @@ pub struct WireAttempt {
     pub fail_on_exit: bool,
     pub raises_on_exit: Vec<i64>,
     pub gpus: Vec<u32>,
+    #[serde(default)]
+    pub hide_gpus: bool,
     pub nodes: Option<WireNodes>,
     pub attempt_dir: PathBuf,
 }
@@ -273,6 +275,7 @@ impl WireAttempt {
             fail_on_exit: spec.fail_on_exit,
             raises_on_exit: spec.raises_on_exit.clone(),
             gpus: spec.gpus.clone(),
+            hide_gpus: spec.hide_gpus,
             nodes: spec.nodes.as_ref().map(|n| WireNodes {
                 hostnames: n.hostnames.clone(),
                 threads_per_node: n.threads_per_node,
@@ -301,6 +304,7 @@ impl WireAttempt {
             fail_on_exit: self.fail_on_exit,
             raises_on_exit: self.raises_on_exit,
             gpus: self.gpus,
+            hide_gpus: self.hide_gpus,
             nodes: self.nodes.map(|n| NodeInfo {
                 hostnames: n.hostnames,
                 threads_per_node: n.threads_per_node,

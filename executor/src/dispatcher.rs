@@ -56,6 +56,12 @@ struct TaskState {
     settings: Option<Arc<Vec<Settings>>>,
     /// The runs of `commutative` data it updates: one holds a lock while it runs.
     commutative: Vec<RunId>,
+    /// A `replicated` call's resources, in order: it runs once on each, one after another
+    /// (its files are written in turn; the last run's are the call's), and ends when the
+    /// last has run. Empty for other calls.
+    replicas: Vec<usize>,
+    /// The index in `replicas` of the run under way.
+    replica: usize,
     chosen: usize,
     reservations: Vec<Reservation>,
     last_resource: Option<usize>,
@@ -478,6 +484,8 @@ impl Dispatcher {
                 attempt: 0,
                 settings: None,
                 commutative,
+                replicas: Vec::new(),
+                replica: 0,
                 chosen: 0,
                 reservations: Vec::new(),
                 last_resource: None,
@@ -542,7 +550,9 @@ impl Dispatcher {
             (None, Ok(settings)) => {
                 let priority =
                     settings.first().is_some_and(|s| s.priority) && !self.options.sequential;
+                let replicas = self.replica_resources(&settings);
                 let state = self.tasks.get_mut(id).expect("known task");
+                state.replicas = replicas;
                 state.status = Status::Ready;
                 state.settings = Some(settings);
                 self.ready.insert((!priority, id));
@@ -555,6 +565,28 @@ impl Dispatcher {
                 self.abort();
             }
         }
+    }
+
+    /// The resources a `replicated` call runs on: every one not lost that can serve one of
+    /// its implementations (a multi-node or nested-workflow call runs as usual).
+    fn replica_resources(&self, settings: &[Settings]) -> Vec<usize> {
+        let Some(first) = settings.first() else {
+            return Vec::new();
+        };
+        if !first.replicated
+            || nodes_of(first).is_some()
+            || matches!(first.body, Body::Workflow { .. })
+        {
+            return Vec::new();
+        }
+        (0..self.pool.len())
+            .filter(|r| !self.lost.contains(r))
+            .filter(|&r| {
+                settings
+                    .iter()
+                    .any(|s| self.pool.serves_when_idle(r, &s.requirement))
+            })
+            .collect()
     }
 
     /// Whether some resource could ever serve some implementation of the task (§4.3).
@@ -641,6 +673,16 @@ impl Dispatcher {
     fn reserve(&mut self, id: TaskId) -> Option<(usize, Vec<Reservation>)> {
         let state = &self.tasks[id];
         let settings = state.settings.as_ref()?;
+        if let Some(&target) = state.replicas.get(state.replica) {
+            // A replica runs on its own resource, with the first implementation it serves.
+            let chosen = settings
+                .iter()
+                .position(|s| self.pool.serves_when_idle(target, &s.requirement))?;
+            let r = self
+                .pool
+                .try_reserve_on(target, &settings[chosen].requirement)?;
+            return Some((chosen, vec![r]));
+        }
         let avoid = state.last_resource;
         let first = &settings[0];
         let preferred = first.distributed.then(|| {
@@ -678,11 +720,16 @@ impl Dispatcher {
             state.attempt += 1;
             state.chosen = chosen;
             state.last_resource = reservations.first().map(|r| r.resource);
+            let folder = if state.replicas.is_empty() {
+                format!("attempt-{}", state.attempt)
+            } else {
+                format!("replica-{}-attempt-{}", state.replica + 1, state.attempt)
+            };
             self.options
                 .state_dir
                 .join("tasks")
                 .join(format!("{}-{}", id, state.sub.task.name))
-                .join(format!("attempt-{}", state.attempt))
+                .join(folder)
         };
         let attempt = self.tasks[id].attempt;
         self.recorder
@@ -748,6 +795,10 @@ impl Dispatcher {
         // With a cache, the attempt is looked up first, and launched only on a miss.
         let probe = self.options.resume.as_ref().and_then(|cache| {
             let state = &self.tasks[id];
+            // A replicated call is run for what it does on each resource: never restored.
+            if !state.replicas.is_empty() {
+                return None;
+            }
             crate::resume::Probe::new(
                 cache,
                 &state.sub,
@@ -1014,6 +1065,7 @@ impl Dispatcher {
         match outcome {
             AttemptOutcome::Succeeded { returned, out_json } => match self.unwritten_out(id) {
                 Some(message) => self.failed(id, message, &dir),
+                None if self.next_replica(id) => {}
                 None => {
                     self.store_results(id, returned, out_json);
                     self.end_task(id, Status::Done);
@@ -1025,6 +1077,25 @@ impl Dispatcher {
             AttemptOutcome::Cancelled => self.end_task(id, Status::Cancelled),
             AttemptOutcome::Failed { message } => self.failed(id, message, &dir),
         }
+    }
+
+    /// After a replica ran: makes the call ready for its next resource, if one is left.
+    fn next_replica(&mut self, id: TaskId) -> bool {
+        let state = &mut self.tasks[id];
+        if state.replica + 1 >= state.replicas.len() {
+            return false;
+        }
+        state.replica += 1;
+        // Each replica has its own attempts (and retries).
+        state.attempt = 0;
+        state.status = Status::Ready;
+        let priority = state
+            .settings
+            .as_ref()
+            .is_some_and(|s| s.first().is_some_and(|s| s.priority))
+            && !self.options.sequential;
+        self.ready.insert((!priority, id));
+        true
     }
 
     /// Asks the launcher whether the resources an attempt ran on are lost; takes those that
@@ -1119,6 +1190,13 @@ impl Dispatcher {
         let state = self.tasks.get_mut(id).expect("known task");
         state.attempt = state.attempt.saturating_sub(1);
         state.status = Status::Ready;
+        if !state.replicas.is_empty() {
+            // The lost resource is no longer one of "every resource"; the call goes on with
+            // the next one left, or runs its last replica again to leave its files.
+            let lost = &self.lost;
+            state.replicas.retain(|r| !lost.contains(r));
+            state.replica = state.replica.min(state.replicas.len().saturating_sub(1));
+        }
         self.ready.insert((true, id));
         eprintln!("weft: task `{name}` runs again: {message}");
     }

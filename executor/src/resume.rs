@@ -45,12 +45,12 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use indexmap::IndexMap;
 use redb::Database;
-use weft_compiler::ast::{Body, Direction, Task};
+use weft_compiler::ast::{Body, Direction, ExprKind, Task};
 use weft_compiler::calls::{call_data, return_arity, written_json_params};
 use weft_compiler::config::Config;
 use weft_compiler::deps::{normalise, TaskId};
@@ -268,10 +268,10 @@ struct KnownProgram {
 #[derive(Default)]
 struct Hashing {
     /// Per path, per mode (full, fast): the stamp the digest was made at.
-    files: Mutex<HashMap<PathBuf, [Option<StampedDigest>; 2]>>,
-    programs: Mutex<HashMap<String, Vec<KnownProgram>>>,
+    files: RwLock<HashMap<PathBuf, [Option<StampedDigest>; 2]>>,
+    programs: RwLock<HashMap<String, Vec<KnownProgram>>>,
     /// Per task, by its module and where it is written.
-    sources: Mutex<HashMap<(ModuleId, usize, usize), blake3::Hash>>,
+    sources: RwLock<HashMap<(ModuleId, usize, usize), blake3::Hash>>,
 }
 
 fn mode_slot(mode: Fingerprint) -> usize {
@@ -290,7 +290,7 @@ impl Hashing {
     ) -> io::Result<blake3::Hash> {
         let stamp = Stamp::of(meta);
         let slot = mode_slot(mode);
-        if let Ok(files) = self.files.lock() {
+        if let Ok(files) = self.files.read() {
             if let Some(Some((seen, digest))) = files.get(path).map(|known| known[slot]) {
                 if seen == stamp {
                     return Ok(digest);
@@ -301,7 +301,7 @@ impl Hashing {
             Fingerprint::Full => full_file_digest(path)?,
             Fingerprint::Fast => fast_file_digest(path, meta)?,
         };
-        if let Ok(mut files) = self.files.lock() {
+        if let Ok(mut files) = self.files.write() {
             files.entry(path.to_path_buf()).or_default()[slot] = Some((stamp, digest));
         }
         Ok(digest)
@@ -345,7 +345,7 @@ impl Hashing {
         in_image: bool,
         mode: Fingerprint,
     ) -> Arc<str> {
-        let found = self.programs.lock().ok().and_then(|programs| {
+        let found = self.programs.read().ok().and_then(|programs| {
             programs.get(name)?.iter().find_map(|known| {
                 (known.in_image == in_image && known.mode == mode && known.workdir == workdir)
                     .then(|| known.identity.clone())
@@ -368,7 +368,7 @@ impl Hashing {
             }
         }
         .into();
-        if let Ok(mut programs) = self.programs.lock() {
+        if let Ok(mut programs) = self.programs.write() {
             programs
                 .entry(name.to_string())
                 .or_default()
@@ -387,7 +387,7 @@ impl Hashing {
         let memo_key = (module, task.span.start, task.span.end);
         if let Some(digest) = self
             .sources
-            .lock()
+            .read()
             .ok()
             .and_then(|s| s.get(&memo_key).copied())
         {
@@ -399,7 +399,7 @@ impl Hashing {
             .get(task.span.start..task.span.end)
             .unwrap_or_default();
         let digest = blake3::hash(source.as_bytes());
-        if let Ok(mut sources) = self.sources.lock() {
+        if let Ok(mut sources) = self.sources.write() {
             sources.insert(memo_key, digest);
         }
         digest
@@ -457,7 +457,8 @@ struct CallShape {
     /// The `env` variables, the implementation, the image and the working directory.
     setting: blake3::Hash,
     programs: Vec<ProgramName>,
-    workdir: PathBuf,
+    /// Where programs named by a path are found from; `None` when no program is.
+    workdir: Option<PathBuf>,
     inputs: Vec<InputSlot>,
 }
 
@@ -584,10 +585,14 @@ impl CallShape {
                 },
             );
         }
-        let workdir = match &settings.workdir {
-            Some(w) => run_dir.join(w),
-            None => run_dir.to_path_buf(),
-        };
+        // Only a program named by a path is found from the working directory.
+        let workdir = programs
+            .iter()
+            .any(|p| !p.in_image && p.name.contains('/'))
+            .then(|| match &settings.workdir {
+                Some(w) => run_dir.join(w),
+                None => run_dir.to_path_buf(),
+            });
         let mut setting = blake3::Hasher::new();
         field(&mut setting, b"weft-setting");
         for (name, value) in &settings.env {
@@ -642,7 +647,10 @@ impl CallShape {
             programs: self
                 .programs
                 .iter()
-                .map(|p| hashing.program_identity(&p.name, &self.workdir, p.in_image, mode))
+                .map(|p| {
+                    let workdir = self.workdir.as_deref().unwrap_or(Path::new(""));
+                    hashing.program_identity(&p.name, workdir, p.in_image, mode)
+                })
                 .collect(),
             inputs,
         })
@@ -676,6 +684,13 @@ fn program_names(
     args: &IndexMap<String, Value>,
 ) -> Result<Vec<ProgramName>, String> {
     let eval = |expr: &weft_compiler::ast::Expr| -> Result<String, String> {
+        // Most programs are written as plain strings: no evaluator (and no copy of the
+        // arguments into its scope) for those.
+        if let ExprKind::Str(literal) = &expr.kind {
+            if let Some(plain) = literal.as_plain() {
+                return Ok(plain);
+            }
+        }
         eval_pure(program, module, args, expr)
             .map(|v| v.display_text())
             .map_err(|e| match e {

@@ -46,7 +46,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use indexmap::IndexMap;
 use redb::Database;
@@ -881,6 +881,8 @@ pub struct Cache {
     /// Reused records not handed to the writer yet (number, when): sent in bulk, so a
     /// resume of many small calls does not queue one operation per call.
     touches: Mutex<Vec<(u64, u64)>>,
+    /// The view lookups read, and when it was taken: see [`Cache::snapshot`].
+    snapshot: Mutex<Option<(Instant, Arc<Snapshot>)>>,
     tmp_counter: AtomicU64,
 }
 
@@ -903,6 +905,7 @@ impl Cache {
             hashing: Hashing::default(),
             writer,
             touches: Mutex::new(Vec::new()),
+            snapshot: Mutex::new(None),
             tmp_counter: AtomicU64::new(0),
         }))
     }
@@ -947,9 +950,21 @@ impl Cache {
         self.tmp.join(format!("{}-{n}", std::process::id()))
     }
 
-    /// What is committed now.
-    fn snapshot(&self) -> Option<Snapshot> {
-        Snapshot::of(&*self.db)
+    /// What was committed at most `SNAPSHOT_AGE` ago. Taking a view costs more than a
+    /// lookup in it, so a resume of many calls shares one; it is renewed often, as redb
+    /// cannot reuse the pages a live view still sees. (A result this run stores becomes
+    /// visible a little later than its commit: commits already wait for a batch.)
+    fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        const SNAPSHOT_AGE: Duration = Duration::from_millis(50);
+        let mut shared = self.snapshot.lock().ok()?;
+        if let Some((taken, snapshot)) = shared.as_ref() {
+            if taken.elapsed() < SNAPSHOT_AGE {
+                return Some(snapshot.clone());
+            }
+        }
+        let snapshot = Arc::new(Snapshot::of(&*self.db)?);
+        *shared = Some((Instant::now(), snapshot.clone()));
+        Some(snapshot)
     }
 
     /// Copies one output file into the blobs (a hard link when possible: versions never

@@ -47,7 +47,7 @@ pub struct RuntimeBackend {
     pub body: BodyId,
     program: Arc<Program>,
     base: PathBuf,
-    tx: mpsc::UnboundedSender<Request>,
+    tx: mpsc::Sender<Request>,
     ids: Arc<Ids>,
     tracker: Tracker,
     producers: HashMap<FutureId, u64>,
@@ -66,7 +66,7 @@ impl RuntimeBackend {
         body: BodyId,
         program: Arc<Program>,
         base: PathBuf,
-        tx: mpsc::UnboundedSender<Request>,
+        tx: mpsc::Sender<Request>,
         ids: Arc<Ids>,
         output: Output,
     ) -> RuntimeBackend {
@@ -92,7 +92,7 @@ impl RuntimeBackend {
     fn send(&mut self, request: Request) -> Result<(), Interrupt> {
         self.flush()?;
         self.tx
-            .send(request)
+            .blocking_send(request)
             .map_err(|_| Interrupt::Stop(Stop::Aborted))
     }
 
@@ -104,7 +104,7 @@ impl RuntimeBackend {
         }
         let batch = std::mem::take(&mut self.batch);
         self.tx
-            .send(Request::Submit(batch))
+            .blocking_send(Request::Submit(batch))
             .map_err(|_| Interrupt::Stop(Stop::Aborted))
     }
 

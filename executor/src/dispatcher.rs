@@ -224,7 +224,7 @@ impl Dispatcher {
     }
 
     /// Runs until the main body asks to shut down; then stops whatever still runs.
-    pub async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) -> Summary {
+    pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) -> Summary {
         let interrupt = CancellationToken::new();
         spawn_signal_watch(interrupt.clone());
         'run: loop {
@@ -1478,6 +1478,15 @@ impl Dispatcher {
                     let _ = waiter.send(answer.clone());
                 }
             }
+        }
+        if ok {
+            // What only a call yet to run needs: a run of a million calls keeps little of
+            // each done one (its name and site stay for messages, its files for the record
+            // of who wrote what).
+            let state = &mut self.tasks[id];
+            state.sub.args = IndexMap::new();
+            state.reservations = Vec::new();
+            state.user_reads = Vec::new();
         }
         // Removals first: a body `write` waits for a pending removal of its path.
         if !self.deletes.is_empty() {

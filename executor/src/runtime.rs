@@ -48,6 +48,10 @@ pub struct Recording {
     pub config_file: Option<PathBuf>,
 }
 
+/// How many requests (batches of calls, mostly) bodies may have sent and the dispatcher not
+/// yet taken.
+const REQUESTS_IN_FLIGHT: usize = 64;
+
 /// How a run ended, as §10's exit statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunEnd {
@@ -146,7 +150,9 @@ pub fn run(request: RunRequest) -> RunEnd {
         launcher: backend.launcher,
         resume: cache.clone(),
     };
-    let (tx, rx) = mpsc::unbounded_channel();
+    // Bounded: a body that makes calls faster than they are dispatched waits, instead of
+    // queueing a million of them (its batches are up to 256 calls each).
+    let (tx, rx) = mpsc::channel(REQUESTS_IN_FLIGHT);
     let ids = Arc::new(Ids::default());
     let output: Output = Arc::new(Mutex::new(Box::new(std::io::stdout())));
     let mut dispatcher = Dispatcher::new(options, pool);
@@ -181,7 +187,7 @@ pub fn run(request: RunRequest) -> RunEnd {
             run_dir,
         );
         let abort = !matches!(end, BodyEnd::Finished | BodyEnd::Uncaught(_));
-        let _ = main_tx.send(Request::Shutdown { abort });
+        let _ = main_tx.blocking_send(Request::Shutdown { abort });
         end
     });
     drop(tx);
@@ -286,7 +292,7 @@ fn run_body(
     program: Arc<Program>,
     workflow: &str,
     args: IndexMap<String, Value>,
-    tx: mpsc::UnboundedSender<Request>,
+    tx: mpsc::Sender<Request>,
     ids: Arc<Ids>,
     output: Output,
     run_dir: PathBuf,
@@ -328,7 +334,7 @@ fn run_body(
 /// the same dispatcher. Its end is the task's end.
 fn spawn_nested(
     nested: NestedRun,
-    tx: mpsc::UnboundedSender<Request>,
+    tx: mpsc::Sender<Request>,
     ids: Arc<Ids>,
     output: Output,
     run_dir: PathBuf,

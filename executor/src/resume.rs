@@ -2089,11 +2089,11 @@ pub fn clean(weft_dir: &Path, keep: usize) -> Result<CleanReport, String> {
             let _ = fs::remove_dir(shard.path());
         }
     }
-    // A state file a killed run was making.
+    // A state file a killed run was making, and states of another format moved aside.
     if let Ok(files) = fs::read_dir(weft_dir) {
         for file in files.filter_map(Result::ok) {
             let name = file.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&format!(".{STATE_FILE}.weft-new-")) {
+            if name.starts_with(&format!(".{STATE_FILE}.weft-new-")) || state::is_old_state(&name) {
                 report.bytes_freed += size_of(&file.path());
                 let _ = fs::remove_file(file.path());
             }

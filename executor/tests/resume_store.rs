@@ -88,6 +88,46 @@ fn clean_removes_runs_results_and_files_no_entry_needs_and_nothing_else() {
     assert!(run.path("main.wf").exists());
 }
 
+#[test]
+fn a_state_an_older_weft_made_is_set_aside_and_clean_removes_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let weft = dir.path().join(".weft");
+    std::fs::create_dir_all(&weft).expect(".weft");
+    {
+        // The tables of the first format: JSON entries under their key, no format record.
+        let old = redb::Database::create(weft.join(STATE_FILE)).expect("an old state");
+        let txn = old.begin_write().expect("a transaction");
+        {
+            let entries: redb::TableDefinition<&[u8], &[u8]> =
+                redb::TableDefinition::new("entries");
+            let mut table = txn.open_table(entries).expect("entries");
+            table
+                .insert(b"key".as_slice(), br#"{"task":"t"}"#.as_slice())
+                .expect("an entry");
+        }
+        txn.commit().expect("commit");
+    }
+    let names = || -> Vec<String> {
+        std::fs::read_dir(&weft)
+            .expect("list .weft")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("state.redb."))
+            .collect()
+    };
+    let cache = Cache::open(&weft, ResumeOptions::default()).expect("opens with a new state");
+    cache.close();
+    drop(cache);
+    let aside = names();
+    assert!(
+        aside.len() == 1 && aside[0].starts_with("state.redb.old-"),
+        "{aside:?}"
+    );
+    let report = clean(&weft, 1).expect("clean");
+    assert_eq!(names(), Vec::<String>::new(), "nothing reads it any more");
+    assert!(report.bytes_freed > 0);
+    assert!(weft.join(STATE_FILE).exists(), "the current state stays");
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {

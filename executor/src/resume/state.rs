@@ -121,7 +121,18 @@ pub(super) fn is_current<D: ReadableDatabase>(db: &D) -> bool {
         == Some(FORMAT)
 }
 
-/// Moves a state file that cannot be used aside, keeping it for a look.
+/// What a state file of another format is renamed with: `state.redb.old-MILLISECONDS`.
+const OLD: &str = "old";
+
+/// Whether a file of `.weft/` is a state of another format moved aside: nothing reads
+/// it any more, and `weft clean` removes it. (A damaged one is kept for a look.)
+pub(super) fn is_old_state(name: &str) -> bool {
+    name.strip_prefix(super::STATE_FILE)
+        .and_then(|rest| rest.strip_prefix(&format!(".{OLD}-")))
+        .is_some_and(|ms| !ms.is_empty() && ms.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Moves a state file that cannot be used aside.
 fn move_aside(path: &Path, what: &str, why: &str) -> Result<(), String> {
     let aside = path.with_extension(format!("redb.{what}-{}", now_ms()));
     fs::rename(path, &aside).map_err(|e| format!("cannot open {}: {why}; {e}", path.display()))?;
@@ -149,7 +160,7 @@ pub(super) fn open_state(path: &Path) -> Result<Database, String> {
             }
             Ok(Found::Other) => {
                 drop(db);
-                move_aside(path, "old", "was made by another version of weft")?;
+                move_aside(path, OLD, "was made by another version of weft")?;
                 create_state(path)
             }
             Err(e) => {
@@ -785,6 +796,21 @@ mod tests {
             returned(&snapshot, &key(2)),
             Some(serde_json::json!("reused"))
         );
+    }
+
+    #[test]
+    fn only_states_set_aside_for_their_format_count_as_old() {
+        assert!(is_old_state("state.redb.old-1750000000000"));
+        for name in [
+            "state.redb",
+            "state.redb.old-",
+            "state.redb.old-12x",
+            "state.redb.damaged-1750000000000",
+            "other.redb.old-1750000000000",
+            ".state.redb.weft-new-42",
+        ] {
+            assert!(!is_old_state(name), "{name}");
+        }
     }
 
     #[test]

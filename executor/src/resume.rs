@@ -874,6 +874,10 @@ fn sibling(path: &Path, what: &str) -> PathBuf {
 pub struct Cache {
     blobs: PathBuf,
     tmp: PathBuf,
+    /// The view lookups read, and when it was taken: see [`Cache::snapshot`]. Declared
+    /// before the database: a view must end before the database closes, or it cannot
+    /// record its allocator state and the next open must repair it.
+    snapshot: Mutex<Option<(Instant, Arc<Snapshot>)>>,
     db: Arc<Database>,
     options: ResumeOptions,
     hashing: Hashing,
@@ -881,8 +885,6 @@ pub struct Cache {
     /// Reused records not handed to the writer yet (number, when): sent in bulk, so a
     /// resume of many small calls does not queue one operation per call.
     touches: Mutex<Vec<(u64, u64)>>,
-    /// The view lookups read, and when it was taken: see [`Cache::snapshot`].
-    snapshot: Mutex<Option<(Instant, Arc<Snapshot>)>>,
     tmp_counter: AtomicU64,
 }
 
@@ -900,12 +902,12 @@ impl Cache {
         Ok(Arc::new(Cache {
             blobs,
             tmp,
+            snapshot: Mutex::new(None),
             db,
             options,
             hashing: Hashing::default(),
             writer,
             touches: Mutex::new(Vec::new()),
-            snapshot: Mutex::new(None),
             tmp_counter: AtomicU64::new(0),
         }))
     }
@@ -938,6 +940,9 @@ impl Cache {
         }
         for problem in self.writer.close() {
             eprintln!("weft: the cache could not record results: {problem}");
+        }
+        if let Ok(mut snapshot) = self.snapshot.lock() {
+            snapshot.take();
         }
     }
 

@@ -73,6 +73,9 @@ struct Planner<'a, 'c> {
     iterations: u64,
     /// Doc comments shared by every node of a task.
     docs: HashMap<*const crate::ast::Task, Option<Arc<str>>>,
+    /// Paths whose existence was read from the disk: asking again means the body polls for
+    /// something the run will do, which planning cannot foresee.
+    asked_disk: std::collections::HashSet<PathBuf>,
     check: &'a mut CallCheck<'c>,
 }
 
@@ -213,12 +216,25 @@ impl Backend for Planner<'_, '_> {
         Ok(())
     }
 
-    fn exists(&mut self, path: &str, _site: &Site) -> Result<bool, Interrupt> {
+    fn exists(&mut self, path: &str, site: &Site) -> Result<bool, Interrupt> {
         let known = self
             .tracker
             .find(&self.base, path)
             .and_then(|d| self.tracker.known_existence(d));
-        Ok(known.unwrap_or_else(|| self.base.join(path).exists()))
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let on_disk = crate::deps::normalise(&self.base, path);
+        if !self.asked_disk.insert(on_disk.clone()) {
+            // Nothing planned changes it in between: the body waits for something only the
+            // run does (a task's side effect, another program), so planning stops here
+            // instead of spinning through its loop budget.
+            return Err(self.sync(
+                site,
+                format!("the body asks again whether `{path}` exists: it waits for the run"),
+            ));
+        }
+        Ok(on_disk.exists())
     }
 
     fn delete(&mut self, path: &str, _site: &Site) -> Result<(), Interrupt> {
@@ -319,6 +335,7 @@ pub fn plan_workflow(
         plan: Plan::default(),
         edges_seen: Default::default(),
         docs: HashMap::new(),
+        asked_disk: std::collections::HashSet::new(),
         iterations: 0,
         check,
     };

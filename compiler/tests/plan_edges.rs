@@ -127,3 +127,19 @@ fn groups_name_their_nodes() {
     assert!(plan.to_dot().contains("subgraph cluster_"));
     assert!(plan.to_mermaid().contains("subgraph"));
 }
+
+#[test]
+fn a_body_polling_for_a_file_stops_the_plan_instead_of_spinning() {
+    // Nothing planned writes `flag`: asking again can only be waiting for the run.
+    let (plan, _) = edges("w(\"a\")\nwhile not exists(\"flag\") {\n    let x = 1\n}\nr(\"a\")");
+    assert_eq!(plan.nodes.len(), 1, "the call before the loop is planned");
+    let sync = plan.sync.expect("a sync point");
+    assert!(sync.reason.contains("`flag`"), "{}", sync.reason);
+}
+
+#[test]
+fn an_existence_asked_once_is_read_from_the_disk() {
+    let (plan, _) = edges("if exists(\"/no/such/input\") {\n    w(\"a\")\n}\nr(\"b\")");
+    assert!(plan.sync.is_none());
+    assert_eq!(plan.nodes.len(), 1);
+}

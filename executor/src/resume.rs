@@ -1776,7 +1776,7 @@ pub fn explain(
         produced.push(result);
         verdicts.push(Verdict {
             id: node.id,
-            task: node.task.clone(),
+            task: node.task.to_string(),
             args: args_summary(&call.args),
             file: PathBuf::from(shown_path(&program.modules[node.module].file.path, run_dir)),
             line: node.line,

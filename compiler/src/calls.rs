@@ -42,35 +42,64 @@ pub fn path_future(task: &Task, args: &IndexMap<String, Value>) -> Option<Future
 /// The accesses of a call whose path arguments hold no futures (see `path_future`).
 pub fn call_data(task: &Task, args: &IndexMap<String, Value>) -> CallData {
     let mut data = CallData::default();
-    for (index, (param, value)) in task.params.iter().zip(args.values()).enumerate() {
+    for_each_path(task, args, |access| {
+        data.paths.push(PathAccess {
+            path: access.path.to_string(),
+            direction: access.direction,
+            param: access.param,
+            is_dir: access.is_dir,
+        })
+    });
+    for (_, value) in task.params.iter().zip(args.values()) {
         value.futures(&mut data.futures);
+    }
+    data
+}
+
+/// One file or directory access of a call, borrowed from its arguments.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PathRef<'a> {
+    pub path: &'a str,
+    pub direction: Direction,
+    /// The parameter it comes from.
+    pub param: usize,
+    pub is_dir: bool,
+}
+
+/// Every file or directory access of a call, in the order of `call_data`'s `paths`, without
+/// copying the paths: the planner meets a million of them.
+pub fn for_each_path<'a>(
+    task: &Task,
+    args: &'a IndexMap<String, Value>,
+    mut visit: impl FnMut(PathRef<'a>),
+) {
+    for (index, (param, value)) in task.params.iter().zip(args.values()).enumerate() {
         let base = param.ty.ty.innermost();
         if !matches!(base, Type::File | Type::Dir) {
             continue;
         }
         let depth = param.depth().map_or(u32::MAX, |d| d);
-        collect_paths(param, index, value, depth, &mut data.paths);
-    }
-    data
-}
-
-fn collect_paths(
-    param: &Param,
-    index: usize,
-    value: &Value,
-    depth: u32,
-    out: &mut Vec<PathAccess>,
-) {
-    match value {
-        Value::Str(path) => out.push(PathAccess {
-            path: path.to_string(),
+        let access = PathRef {
+            path: "",
             direction: param.direction,
             param: index,
-            is_dir: matches!(param.ty.ty.innermost(), Type::Dir),
-        }),
+            is_dir: matches!(base, Type::Dir),
+        };
+        collect_paths(access, value, depth, &mut visit);
+    }
+}
+
+fn collect_paths<'a>(
+    access: PathRef<'a>,
+    value: &'a Value,
+    depth: u32,
+    visit: &mut impl FnMut(PathRef<'a>),
+) {
+    match value {
+        Value::Str(path) => visit(PathRef { path, ..access }),
         Value::List(items) | Value::Tuple(items) if depth > 0 => {
             for item in items.iter() {
-                collect_paths(param, index, item, depth - 1, out);
+                collect_paths(access, item, depth - 1, visit);
             }
         }
         _ => {}

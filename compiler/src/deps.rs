@@ -94,6 +94,12 @@ pub struct DepEdge {
 pub struct Tracker {
     data: Vec<Datum>,
     by_path: HashMap<PathBuf, DatumId>,
+    /// Data by the path as the program spelled it, relative to `spelling_base`: programs
+    /// name the same files the same way again and again, and normalising a path (an absolute
+    /// `PathBuf`, hashed component by component) costs more than the rest of registering a
+    /// call. A datum never goes away, so an entry stays right as long as the base does.
+    by_spelling: HashMap<Box<str>, DatumId>,
+    spelling_base: PathBuf,
 }
 
 impl Tracker {
@@ -103,10 +109,32 @@ impl Tracker {
 
     /// The datum of a path (relative paths are taken relative to `base`), created on first use.
     pub fn datum(&mut self, base: &Path, path: &str) -> DatumId {
-        let key = normalise(base, path);
-        if let Some(id) = self.by_path.get(&key) {
-            return *id;
+        if let Some(id) = self.spelled(base, path) {
+            return id;
         }
+        if self.spelling_base.as_os_str() != base.as_os_str() {
+            self.by_spelling.clear();
+            self.spelling_base = base.to_path_buf();
+        }
+        let key = normalise(base, path);
+        let id = match self.by_path.get(&key) {
+            Some(id) => *id,
+            None => self.insert(key),
+        };
+        self.by_spelling.insert(path.into(), id);
+        id
+    }
+
+    /// The datum of a spelling already met with the same base.
+    fn spelled(&self, base: &Path, path: &str) -> Option<DatumId> {
+        if self.spelling_base.as_os_str() == base.as_os_str() {
+            self.by_spelling.get(path).copied()
+        } else {
+            None
+        }
+    }
+
+    fn insert(&mut self, key: PathBuf) -> DatumId {
         let id = DatumId(self.data.len() as u32);
         self.data.push(Datum {
             path: key.clone(),
@@ -122,7 +150,8 @@ impl Tracker {
 
     /// The datum of a path if it was ever used.
     pub fn find(&self, base: &Path, path: &str) -> Option<DatumId> {
-        self.by_path.get(&normalise(base, path)).copied()
+        self.spelled(base, path)
+            .or_else(|| self.by_path.get(&normalise(base, path)).copied())
     }
 
     pub fn path(&self, datum: DatumId) -> &Path {
@@ -174,7 +203,8 @@ impl Tracker {
                 }
                 Direction::Out => {
                     datum.version += 1;
-                    datum.producers = vec![task];
+                    datum.producers.clear();
+                    datum.producers.push(task);
                     datum.run = None;
                     datum.exists = Some(true);
                     (None, Some(datum.version))
@@ -183,7 +213,8 @@ impl Tracker {
                     deps.extend_from_slice(&datum.producers);
                     let read = datum.version;
                     datum.version += 1;
-                    datum.producers = vec![task];
+                    datum.producers.clear();
+                    datum.producers.push(task);
                     datum.run = None;
                     datum.exists = Some(true);
                     (Some(read), Some(datum.version))

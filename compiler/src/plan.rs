@@ -6,13 +6,14 @@
 //! needs a value only a run can give (a task's result, a file a task writes), the planner
 //! records a sync point and stops: the graph so far is still the graph of the run's start.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::calls::{call_data, path_future, result_value, written_json_params};
+use crate::ast::Direction;
+use crate::calls::{for_each_path, path_future, result_value, written_json_params};
 use crate::deps::{DatumId, TaskId, Tracker};
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Backend, CallResult, Evaluator, Interrupt, Site, Stop, TaskCall};
@@ -64,15 +65,19 @@ pub type CallCheck<'a> = dyn FnMut(&Program, &TaskCall<'_>) -> Option<Diagnostic
 struct Planner<'a, 'c> {
     base: PathBuf,
     tracker: Tracker,
-    producers: HashMap<FutureId, TaskId>,
-    next_future: u64,
+    /// The task producing each future, by `FutureId - 1`: the planner numbers futures from 1
+    /// without gaps.
+    producers: Vec<TaskId>,
     groups: Vec<String>,
     plan: Plan,
-    edges_seen: std::collections::HashSet<(TaskId, TaskId)>,
     /// Loop iterations so far, against `LOOP_BUDGET`.
     iterations: u64,
     /// Doc comments shared by every node of a task.
     docs: HashMap<*const crate::ast::Task, Option<Arc<str>>>,
+    /// Each datum's path as edge labels show it (relative to the base), made on first use.
+    shown_paths: Vec<Option<Box<str>>>,
+    /// The accesses of the call being planned (a buffer kept between calls).
+    accesses: Vec<(DatumId, Direction)>,
     /// Paths whose existence was read from the disk: asking again means the body polls for
     /// something the run will do, which planning cannot foresee.
     asked_disk: std::collections::HashSet<PathBuf>,
@@ -91,10 +96,29 @@ impl Planner<'_, '_> {
         !self.tracker.producers(datum).is_empty()
     }
 
-    fn add_edge(&mut self, from: TaskId, to: TaskId, label: String) {
-        if self.edges_seen.insert((from, to)) {
-            self.plan.edges.push(PlanEdge { from, to, label });
+    /// The label of an edge through `datum`: its path and the version read.
+    fn datum_label(&mut self, datum: DatumId, version: u32) -> String {
+        let index = datum.0 as usize;
+        if self.shown_paths.len() <= index {
+            self.shown_paths.resize(index + 1, None);
         }
+        let shown = self.shown_paths[index].get_or_insert_with(|| {
+            let path = self.tracker.path(datum);
+            let relative = path.strip_prefix(&self.base).unwrap_or(path);
+            relative.display().to_string().into_boxed_str()
+        });
+        format!("{shown} v{version}")
+    }
+
+    /// The task producing a future, if the planner made it.
+    fn producer(&self, future: FutureId) -> Option<TaskId> {
+        let index = usize::try_from(future.0.checked_sub(1)?).ok()?;
+        self.producers.get(index).copied()
+    }
+
+    fn fresh_future(&mut self, producer: TaskId) -> FutureId {
+        self.producers.push(producer);
+        FutureId(self.producers.len() as u64)
     }
 }
 
@@ -111,54 +135,70 @@ impl Backend for Planner<'_, '_> {
             return Err(self.sync(&call.site, "a path argument is the result of a task"));
         }
         let id = self.plan.nodes.len() as TaskId;
-        let data = call_data(call.task, &call.args);
-        let accesses: Vec<_> = data
-            .paths
-            .iter()
-            .map(|a| (self.tracker.datum(&self.base, &a.path), a.direction))
-            .collect();
+        let mut accesses = std::mem::take(&mut self.accesses);
+        accesses.clear();
+        for_each_path(call.task, &call.args, |access| {
+            let datum = self.tracker.datum(&self.base, access.path);
+            accesses.push((datum, access.direction));
+        });
         // Which datum each dependency comes through, for the edge labels: the producers of
-        // what each reading access reads, taken before the call registers its own writes.
-        let mut through: HashMap<TaskId, String> = HashMap::new();
+        // what each reading access reads, taken before the call registers its own writes;
+        // the first access through which a producer is reached names the edge.
+        let mut through: Vec<(TaskId, DatumId, u32)> = Vec::new();
         for &(datum, direction) in &accesses {
             if direction.reads() {
-                let path = self.tracker.path(datum);
-                let label = format!(
-                    "{} v{}",
-                    path.strip_prefix(&self.base).unwrap_or(path).display(),
-                    self.tracker.version(datum)
+                let version = self.tracker.version(datum);
+                through.extend(
+                    self.tracker
+                        .producers(datum)
+                        .iter()
+                        .map(|&producer| (producer, datum, version)),
                 );
-                for producer in self.tracker.producers(datum) {
-                    through.entry(*producer).or_insert_with(|| label.clone());
+            }
+        }
+        // A stable sort keeps each producer's first access first.
+        through.sort_by_key(|&(producer, ..)| producer);
+        through.dedup_by_key(|&mut (producer, ..)| producer);
+        let registration = self.tracker.register(id, &accesses);
+        self.accesses = accesses;
+        for &dep in &registration.deps {
+            let label = match through.binary_search_by_key(&dep, |&(producer, ..)| producer) {
+                Ok(at) => {
+                    let (_, datum, version) = through[at];
+                    self.datum_label(datum, version)
+                }
+                Err(_) => String::new(),
+            };
+            self.plan.edges.push(PlanEdge {
+                from: dep,
+                to: id,
+                label,
+            });
+        }
+        // Edges for the futures the call reads, after those for its files; an edge already
+        // there (a producer of both) is not repeated.
+        let mut futures = Vec::new();
+        for (_, value) in call.task.params.iter().zip(call.args.values()) {
+            value.futures(&mut futures);
+        }
+        if !futures.is_empty() {
+            let mut linked: HashSet<TaskId> = registration.deps.iter().copied().collect();
+            for future in futures {
+                if let Some(producer) = self.producer(future) {
+                    if linked.insert(producer) {
+                        self.plan.edges.push(PlanEdge {
+                            from: producer,
+                            to: id,
+                            label: "result".to_string(),
+                        });
+                    }
                 }
             }
         }
-        let registration = self.tracker.register(id, &accesses);
-        for dep in &registration.deps {
-            let label = through.remove(dep).unwrap_or_default();
-            self.add_edge(*dep, id, label);
-        }
-        for future in &data.futures {
-            if let Some(&producer) = self.producers.get(future) {
-                self.add_edge(producer, id, "result".to_string());
-            }
-        }
-        let mut fresh = || {
-            self.next_future += 1;
-            FutureId(self.next_future)
-        };
-        let value = result_value(call.task, &mut fresh);
+        let value = result_value(call.task, || self.fresh_future(id));
         let rebind: Vec<(String, Value)> = written_json_params(call.task)
-            .map(|(_, p)| (p.name.name.clone(), Value::Future(fresh())))
+            .map(|(_, p)| (p.name.name.clone(), Value::Future(self.fresh_future(id))))
             .collect();
-        let mut produced = Vec::new();
-        value.futures(&mut produced);
-        for (_, v) in &rebind {
-            v.futures(&mut produced);
-        }
-        for f in produced {
-            self.producers.insert(f, id);
-        }
         let doc = self
             .docs
             .entry(call.task as *const _)
@@ -329,12 +369,12 @@ pub fn plan_workflow(
     let planner = Planner {
         base: base.to_path_buf(),
         tracker: Tracker::new(),
-        producers: HashMap::new(),
-        next_future: 0,
+        producers: Vec::new(),
         groups: Vec::new(),
         plan: Plan::default(),
-        edges_seen: Default::default(),
         docs: HashMap::new(),
+        shown_paths: Vec::new(),
+        accesses: Vec::new(),
         asked_disk: std::collections::HashSet::new(),
         iterations: 0,
         check,

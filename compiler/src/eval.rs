@@ -6,7 +6,7 @@
 //! blocks until the value exists. Everything else — scopes, control flow, operators, the pure
 //! builtins, groups and `try` — is here, once.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -133,18 +133,72 @@ enum Flow {
     Return(Value),
 }
 
-type Scope = HashMap<String, Value>;
+/// A variable's name: borrowed from the program's syntax tree, or owned when it comes from
+/// elsewhere (a workflow's arguments, the scope of a directive).
+type Name<'p> = Cow<'p, str>;
 
-struct Frame {
+/// The variables of one running workflow body or `fn`: one stack of bindings, innermost
+/// last, cut into scopes at `scope_starts`. Scopes open and close at every block and loop
+/// iteration and hold a handful of names, so a vector searched from its end costs far less
+/// than a map per scope.
+struct Frame<'p> {
     module: ModuleId,
-    scopes: Vec<Scope>,
+    vars: Vec<(Name<'p>, Value)>,
+    /// Where each open scope begins in `vars`, outermost first.
+    scope_starts: Vec<usize>,
+}
+
+impl<'p> Frame<'p> {
+    /// A frame whose one scope holds `vars` (distinct names).
+    fn new(module: ModuleId, vars: Vec<(Name<'p>, Value)>) -> Self {
+        Frame {
+            module,
+            vars,
+            scope_starts: vec![0],
+        }
+    }
+
+    fn open_scope(&mut self) {
+        self.scope_starts.push(self.vars.len());
+    }
+
+    fn close_scope(&mut self) {
+        let start = self.scope_starts.pop().unwrap_or(0);
+        self.vars.truncate(start);
+    }
+
+    /// Binds `name` in the innermost scope, replacing a binding of it there.
+    fn declare(&mut self, name: Name<'p>, value: Value) {
+        let start = self.scope_starts.last().copied().unwrap_or(0);
+        match self.vars[start..].iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.vars.push((name, value)),
+        }
+    }
+
+    /// The innermost binding of `name`.
+    fn get(&self, name: &str) -> Option<&Value> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
+        self.vars
+            .iter_mut()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
 }
 
 /// Runs workflow bodies and `fn`s of one program over a backend.
 pub struct Evaluator<'p, B: Backend> {
     program: &'p Program,
     pub backend: B,
-    frames: Vec<Frame>,
+    frames: Vec<Frame<'p>>,
 }
 
 impl<'p, B: Backend> Evaluator<'p, B> {
@@ -184,10 +238,8 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 }
             }
         }
-        self.frames.push(Frame {
-            module,
-            scopes: vec![args.into_iter().collect()],
-        });
+        let vars = args.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect();
+        self.frames.push(Frame::new(module, vars));
         let result = self.exec_block_in_scope(&workflow.body);
         self.frames.pop();
         result.map(|_| ())
@@ -201,10 +253,11 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         scope: &IndexMap<String, Value>,
         expr: &Expr,
     ) -> Result<Value, Interrupt> {
-        self.frames.push(Frame {
-            module,
-            scopes: vec![scope.iter().map(|(k, v)| (k.clone(), v.clone())).collect()],
-        });
+        let vars = scope
+            .iter()
+            .map(|(k, v)| (Cow::Owned(k.clone()), v.clone()))
+            .collect();
+        self.frames.push(Frame::new(module, vars));
         let result = self.eval(expr);
         self.frames.pop();
         result
@@ -214,11 +267,11 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     // Statements
     // -----------------------------------------------------------------------------------------
 
-    fn scopes(&mut self) -> &mut Vec<Scope> {
-        &mut self.frames.last_mut().expect("a frame is active").scopes
+    fn frame(&mut self) -> &mut Frame<'p> {
+        self.frames.last_mut().expect("a frame is active")
     }
 
-    fn exec_block_in_scope(&mut self, block: &Block) -> Result<Flow, Interrupt> {
+    fn exec_block_in_scope(&mut self, block: &'p Block) -> Result<Flow, Interrupt> {
         for stmt in &block.stmts {
             if let Flow::Return(v) = self.exec(stmt)? {
                 return Ok(Flow::Return(v));
@@ -227,23 +280,20 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         Ok(Flow::Next)
     }
 
-    fn exec_block(&mut self, block: &Block) -> Result<Flow, Interrupt> {
-        self.scopes().push(Scope::new());
+    fn exec_block(&mut self, block: &'p Block) -> Result<Flow, Interrupt> {
+        self.frame().open_scope();
         let result = self.exec_block_in_scope(block);
-        self.scopes().pop();
+        self.frame().close_scope();
         result
     }
 
-    fn declare(&mut self, name: &str, value: Value) {
-        self.scopes()
-            .last_mut()
-            .expect("a scope is open")
-            .insert(name.to_string(), value);
+    fn declare(&mut self, name: &'p str, value: Value) {
+        self.frame().declare(Cow::Borrowed(name), value);
     }
 
     fn bind_pattern(
         &mut self,
-        pattern: &Pattern,
+        pattern: &'p Pattern,
         value: Value,
         span: Span,
     ) -> Result<(), Interrupt> {
@@ -279,7 +329,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         }
     }
 
-    fn exec(&mut self, stmt: &crate::ast::Stmt) -> Result<Flow, Interrupt> {
+    fn exec(&mut self, stmt: &'p crate::ast::Stmt) -> Result<Flow, Interrupt> {
         match &stmt.kind {
             StmtKind::Let { pattern, value } => {
                 let v = self.eval(value)?;
@@ -321,11 +371,11 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                     if self.backend.before_loop_iteration() {
                         return Err(self.budget_stop(stmt.span));
                     }
-                    self.scopes().push(Scope::new());
+                    self.frame().open_scope();
                     let flow = self
                         .bind_pattern(pattern, item, iter.span)
                         .and_then(|_| self.exec_block_in_scope(body));
-                    self.scopes().pop();
+                    self.frame().close_scope();
                     if let Flow::Return(v) = flow? {
                         return Ok(Flow::Return(v));
                     }
@@ -384,10 +434,10 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             StmtKind::Try { body, var, handler } => match self.exec_block(body) {
                 Ok(flow) => return Ok(flow),
                 Err(Interrupt::Exception(e)) => {
-                    self.scopes().push(Scope::new());
+                    self.frame().open_scope();
                     self.declare(&var.name, e.to_value());
                     let flow = self.exec_block_in_scope(handler);
-                    self.scopes().pop();
+                    self.frame().close_scope();
                     return flow;
                 }
                 Err(other) => return Err(other),
@@ -416,19 +466,15 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     }
 
     fn lookup(&self, name: &str) -> Option<&Value> {
-        let frame = self.frames.last()?;
-        frame.scopes.iter().rev().find_map(|s| s.get(name))
+        self.frames.last()?.get(name)
     }
 
     fn assign(&mut self, target: &Expr, value: Value) -> Result<(), Interrupt> {
         match &target.kind {
             ExprKind::Var(name) => {
-                let scopes = self.scopes();
-                for scope in scopes.iter_mut().rev() {
-                    if let Some(slot) = scope.get_mut(&name.name) {
-                        *slot = value;
-                        return Ok(());
-                    }
+                if let Some(slot) = self.frame().get_mut(&name.name) {
+                    *slot = value;
+                    return Ok(());
                 }
                 Err(self.site(name.span).error(format!(
                     "`{}` is not declared: write `let {} = …`",
@@ -494,7 +540,10 @@ impl<'p, B: Backend> Evaluator<'p, B> {
 
     fn iterate(&mut self, value: Value, span: Span) -> Result<Vec<Value>, Interrupt> {
         match self.need_shallow(value, span)? {
-            Value::List(xs) | Value::Tuple(xs) => Ok(xs.as_ref().clone()),
+            // A list nothing else holds (a fresh `range`) is taken over, not copied.
+            Value::List(xs) | Value::Tuple(xs) => {
+                Ok(Arc::try_unwrap(xs).unwrap_or_else(|shared| shared.as_ref().clone()))
+            }
             Value::Object(m) => Ok(m.keys().map(|k| Value::str(k.as_str())).collect()),
             Value::Str(s) => Ok(s.chars().map(|c| Value::str(c.to_string())).collect()),
             other => Err(self
@@ -547,7 +596,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                         StrPart::Text(t) => out.push_str(t),
                         StrPart::Interp(e) => {
                             let v = self.eval(e)?;
-                            out.push_str(&self.need(v, e.span)?.display_text());
+                            self.need(v, e.span)?.write_display_text(&mut out);
                         }
                     }
                 }
@@ -800,11 +849,14 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         match program.resolve_callee(module, callee) {
             Some(Callee::Task(task_module, task)) => self.call_task(expr, task_module, task, args),
             Some(Callee::Fn(fn_module, def)) => {
-                let bound = self.bind_args(fn_module, &def.params, args, expr.span)?;
-                self.frames.push(Frame {
-                    module: fn_module,
-                    scopes: vec![bound.into_iter().collect()],
-                });
+                let values = self.bind_values(fn_module, &def.params, args, expr.span)?;
+                let vars = def
+                    .params
+                    .iter()
+                    .zip(values)
+                    .map(|(param, value)| (Cow::Borrowed(param.name.name.as_str()), value))
+                    .collect();
+                self.frames.push(Frame::new(fn_module, vars));
                 let flow = self.exec_block_in_scope(&def.body);
                 self.frames.pop();
                 Ok(match flow? {
@@ -836,6 +888,22 @@ impl<'p, B: Backend> Evaluator<'p, B> {
         args: &[Arg],
         span: Span,
     ) -> Result<IndexMap<String, Value>, Interrupt> {
+        let values = self.bind_values(module, params, args, span)?;
+        let mut bound = IndexMap::with_capacity(params.len());
+        for (param, value) in params.iter().zip(values) {
+            bound.insert(param.name.name.clone(), value);
+        }
+        Ok(bound)
+    }
+
+    /// The value of each parameter, in order, as `bind_args` binds them.
+    fn bind_values(
+        &mut self,
+        module: ModuleId,
+        params: &[Param],
+        args: &[Arg],
+        span: Span,
+    ) -> Result<Vec<Value>, Interrupt> {
         let mut given: Vec<Option<Value>> = vec![None; params.len()];
         let mut position = 0;
         for arg in args {
@@ -861,7 +929,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
             }
             given[slot] = Some(value);
         }
-        let mut bound = IndexMap::with_capacity(params.len());
+        let mut bound = Vec::with_capacity(params.len());
         for (param, value) in params.iter().zip(given) {
             let value = match (value, &param.default) {
                 (Some(v), _) => v,
@@ -872,7 +940,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                         .error(format!("missing argument `{}`", param.name)))
                 }
             };
-            bound.insert(param.name.name.clone(), value);
+            bound.push(value);
         }
         Ok(bound)
     }

@@ -166,6 +166,19 @@ impl Value {
             other => other.to_string(),
         }
     }
+
+    /// Appends `display_text` to `out`, without a string of its own (string interpolation
+    /// builds every path of a program this way).
+    pub fn write_display_text(&self, out: &mut String) {
+        use fmt::Write as _;
+        match self {
+            Value::Str(s) => out.push_str(s),
+            // Writing into a `String` cannot fail.
+            other => {
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
 }
 
 /// Formats a float the way Python's `repr` does: `3.0`, `3.5`, `1e-07`, `1e+20`, `inf`, `nan`.

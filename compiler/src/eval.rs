@@ -557,10 +557,15 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     // -----------------------------------------------------------------------------------------
 
     /// The value with every future inside it resolved (waited for).
+    #[inline]
     pub fn need(&mut self, value: Value, span: Span) -> Result<Value, Interrupt> {
         if !value.contains_future() {
             return Ok(value);
         }
+        self.resolve_futures(value, span)
+    }
+
+    fn resolve_futures(&mut self, value: Value, span: Span) -> Result<Value, Interrupt> {
         let site = self.site(span);
         let backend = &mut self.backend;
         value.map_futures(&mut |f| backend.resolve(f, &site))
@@ -581,7 +586,24 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     // Expressions
     // -----------------------------------------------------------------------------------------
 
+    /// The value of an expression. Names and numbers, the operands of most operators, are
+    /// answered here, inlined where they are needed; the rest goes through `eval_node`.
+    #[inline]
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Interrupt> {
+        match &expr.kind {
+            ExprKind::Number(n) => Ok(match n.value {
+                NumberValue::Int(i) => Value::Int(i),
+                NumberValue::Float(f) => Value::Float(f),
+            }),
+            ExprKind::Var(name) => match self.lookup(&name.name) {
+                Some(v) => Ok(v.clone()),
+                None => self.eval_node(expr),
+            },
+            _ => self.eval_node(expr),
+        }
+    }
+
+    fn eval_node(&mut self, expr: &Expr) -> Result<Value, Interrupt> {
         match &expr.kind {
             ExprKind::Null => Ok(Value::Null),
             ExprKind::Bool(b) => Ok(Value::Bool(*b)),

@@ -63,6 +63,7 @@ impl Value {
     }
 
     /// Whether a future occurs anywhere inside the value.
+    #[inline]
     pub fn contains_future(&self) -> bool {
         match self {
             Value::Future(_) => true,

@@ -232,9 +232,21 @@ pub struct RunArgs {
     /// Write a Workflow Run RO-Crate of the run into this folder
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub provenance: Option<PathBuf>,
+    /// How progress is shown on standard error: a live bar on a terminal and a line every
+    /// few seconds otherwise (auto), always one of them, or none
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
     /// Workflow options (`--name value`), after `--` or directly after the file
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub options: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    Auto,
+    Bar,
+    Lines,
+    None,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -62,6 +62,7 @@ fn child(n: i64) {
         jobs: None,
         recording: Default::default(),
         launcher: Some(Arc::new(Nothing)),
+        progress: Default::default(),
     });
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(end, RunEnd::Success);

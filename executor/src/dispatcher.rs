@@ -21,6 +21,7 @@ use crate::attempt::{
     log_tail, AttemptOutcome, AttemptSpec, BodySpec, NodeInfo, STDERR_LOG, STDOUT_LOG,
 };
 use crate::directives::{self, Policy, Settings};
+use crate::progress::{Counts, Progress};
 use crate::protocol::{BodyId, GroupId, Request, Submission, WaitError};
 use crate::resources::{Pool, Requirement, Reservation};
 use crate::task_table::TaskTable;
@@ -158,6 +159,8 @@ pub struct Dispatcher {
     /// process ends without a hand-off to another thread. Launchers move what blocks
     /// (spawning processes, copying files) off this loop themselves.
     attempts: FuturesUnordered<Pin<Box<dyn Future<Output = Finished> + Send>>>,
+    /// What the user sees of the run on standard error.
+    progress: Progress,
     /// Ends of nested workflows, which run on threads of their own.
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
@@ -188,7 +191,7 @@ pub struct NestedRun {
 }
 
 impl Dispatcher {
-    pub fn new(options: Options, pool: Pool) -> Dispatcher {
+    pub fn new(options: Options, pool: Pool, progress: Progress) -> Dispatcher {
         let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         let versions = Versions::new(options.state_dir.join("versions"));
         let recorder = crate::record::Recorder::new(&pool, &options.run_dir);
@@ -217,6 +220,7 @@ impl Dispatcher {
             summary: Summary::default(),
             recorder,
             attempts: FuturesUnordered::new(),
+            progress,
             finished_tx,
             finished_rx,
             nested: None,
@@ -231,7 +235,7 @@ impl Dispatcher {
             tokio::select! {
                 biased;
                 _ = interrupt.cancelled(), if !self.summary.interrupted => {
-                    eprintln!("weft: interrupted; stopping the running tasks");
+                    self.progress.say("weft: interrupted; stopping the running tasks");
                     self.summary.interrupted = true;
                     self.abort();
                     // The body may be busy computing and never ask again: do not wait for it.
@@ -265,6 +269,7 @@ impl Dispatcher {
                 self.finish(finished);
             }
             self.schedule();
+            self.progress.update(self.counts());
         }
         // Wait for killed attempts to be reaped, so no process outlives the run.
         while self.running > 0 {
@@ -278,6 +283,7 @@ impl Dispatcher {
                 },
             }
         }
+        self.progress.finish();
         self.summary.total = self.tasks.count();
         self.summary.records = self.recorder.take_records();
         crate::drop_in_background((
@@ -285,6 +291,16 @@ impl Dispatcher {
             std::mem::take(&mut self.values),
         ));
         self.summary
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            total: self.tasks.count(),
+            done: self.summary.done,
+            failed: self.summary.failed,
+            cancelled: self.summary.cancelled,
+            running: self.running,
+        }
     }
 
     /// Takes one request; `Break` when the main body asks to shut down.
@@ -559,7 +575,7 @@ impl Dispatcher {
             }
             (problem, _) => {
                 // Known only now (§4.3): the run stops with status 1.
-                eprintln!("{}", problem.unwrap_or_default());
+                self.progress.say(&problem.unwrap_or_default());
                 self.summary.failure = true;
                 self.end_task(id, Status::Failed);
                 self.abort();
@@ -734,6 +750,8 @@ impl Dispatcher {
         let attempt = self.tasks[id].attempt;
         self.recorder
             .attempt_started(id, attempt, &reservations, &attempt_dir);
+        self.progress
+            .started(id, &self.tasks[id].sub.task.name.name);
         let spec = match self.attempt_spec(id, chosen, &reservations, &attempt_dir) {
             Ok(Launch::Process(s)) => s,
             Ok(Launch::Nested(file, args)) => {
@@ -1039,6 +1057,7 @@ impl Dispatcher {
     fn finish(&mut self, finished: Finished) {
         let Finished::Attempt { id, outcome, dir } = finished;
         self.recorder.attempt_ended(id, &outcome);
+        self.progress.stopped(id);
         if !self.tasks[id].nested {
             self.running = self.running.saturating_sub(1);
         }
@@ -1108,10 +1127,10 @@ impl Dispatcher {
             }
             any = true;
             if self.lost.insert(resource) {
-                eprintln!(
+                self.progress.say(&format!(
                     "weft: host {} is lost; its tasks run on the other hosts",
                     self.pool.spec(resource).name
-                );
+                ));
                 self.fail_stranded_tasks();
             }
         }
@@ -1132,12 +1151,12 @@ impl Dispatcher {
             self.ready.remove(&(true, id));
             self.ready.remove(&(false, id));
             let state = &self.tasks[id];
-            eprintln!(
+            self.progress.say(&format!(
                 "weft::unsatisfiable: no host left can run `{}` ({}:{}): the hosts that could are lost",
                 state.sub.task.name,
                 state.sub.site.file.path.display(),
                 state.sub.site.line()
-            );
+            ));
             self.summary.failure = true;
             self.end_task(id, Status::Failed);
             self.abort();
@@ -1181,7 +1200,9 @@ impl Dispatcher {
             } else {
                 "no host left can run it".to_string()
             };
-            eprintln!("weft: task `{name}` cannot run: {reason} ({message})");
+            self.progress.say(&format!(
+                "weft: task `{name}` cannot run: {reason} ({message})"
+            ));
             self.summary.failure = true;
             self.end_task(id, Status::Failed);
             self.abort();
@@ -1198,7 +1219,8 @@ impl Dispatcher {
             state.replica = state.replica.min(state.replicas.len().saturating_sub(1));
         }
         self.ready.insert((true, id));
-        eprintln!("weft: task `{name}` runs again: {message}");
+        self.progress
+            .say(&format!("weft: task `{name}` runs again: {message}"));
     }
 
     /// An `out file` the attempt did not write fails it, as an unwritten `out json` does
@@ -1272,10 +1294,10 @@ impl Dispatcher {
         let file = state.sub.site.file.path.display().to_string();
         if let Policy::Retry(n) = policy {
             if state.attempt <= n && !self.aborting {
-                eprintln!(
+                self.progress.say(&format!(
                     "weft: task `{name}` ({file}:{line}) attempt {} failed: {message}; retrying",
                     state.attempt
-                );
+                ));
                 state.status = Status::Ready;
                 self.ready.insert((true, id));
                 return;
@@ -1297,7 +1319,8 @@ impl Dispatcher {
         }
         match policy {
             Policy::Ignore => {
-                eprintln!("{report}\n  (ignored: on_failure ignore)");
+                self.progress
+                    .say(&format!("{report}\n  (ignored: on_failure ignore)"));
                 let files = self.tasks[id].sub.files.clone();
                 for a in &files {
                     if let Some(w) = a.resolved.writes {
@@ -1312,12 +1335,12 @@ impl Dispatcher {
                 self.end_task(id, Status::Done);
             }
             Policy::CancelSuccessors => {
-                eprintln!("{report}");
+                self.progress.say(&report);
                 self.summary.failure = true;
                 self.end_task(id, Status::Failed);
             }
             Policy::Fail | Policy::Retry(_) => {
-                eprintln!("{report}");
+                self.progress.say(&report);
                 self.summary.failure = true;
                 self.end_task(id, Status::Failed);
                 self.abort();
@@ -1414,7 +1437,10 @@ impl Dispatcher {
         for (access, &at_user) in state.sub.files.iter().zip(&state.user_reads) {
             if let Some(w) = access.resolved.writes {
                 if let Err(e) = self.versions.producer_done(access.key, w, ok) {
-                    eprintln!("weft: cannot update {}: {e}", access.user_path.display());
+                    self.progress.say(&format!(
+                        "weft: cannot update {}: {e}",
+                        access.user_path.display()
+                    ));
                 }
             }
             if at_user {

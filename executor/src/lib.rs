@@ -15,6 +15,7 @@ pub mod html_report;
 pub mod launch;
 pub mod preflight;
 pub mod process;
+pub mod progress;
 pub mod protocol;
 pub mod provenance;
 pub mod record;

@@ -16,6 +16,7 @@ use weft_compiler::value::Value;
 use crate::attempt::AttemptOutcome;
 use crate::body::{Ids, Output, RuntimeBackend};
 use crate::dispatcher::{Dispatcher, Finished, NestedRun, Options};
+use crate::progress::{Progress, ProgressMode};
 use crate::protocol::Request;
 use crate::record::RunRecord;
 use crate::resources::Pool;
@@ -31,6 +32,8 @@ pub struct RunRequest {
     /// Runs attempts this way instead of the configuration's executor (the dispatcher's
     /// benchmark runs tasks that do nothing, in process).
     pub launcher: Option<Arc<dyn crate::launch::Launcher>>,
+    /// How progress is shown on standard error.
+    pub progress: ProgressMode,
 }
 
 /// What a run keeps beyond its files: results for `--resume`, and the reports asked for.
@@ -154,8 +157,9 @@ pub fn run(request: RunRequest) -> RunEnd {
     // queueing a million of them (its batches are up to 256 calls each).
     let (tx, rx) = mpsc::channel(REQUESTS_IN_FLIGHT);
     let ids = Arc::new(Ids::default());
-    let output: Output = Arc::new(Mutex::new(Box::new(std::io::stdout())));
-    let mut dispatcher = Dispatcher::new(options, pool);
+    let progress = Progress::new(request.progress);
+    let output: Output = Arc::new(Mutex::new(progress.stdout()));
+    let mut dispatcher = Dispatcher::new(options, pool, progress);
     {
         let tx = tx.clone();
         let ids = ids.clone();

@@ -60,6 +60,7 @@ fn run_over_three_hosts(dir: &Path, source: &str) -> (RunEnd, Vec<(String, u64, 
         jobs: None,
         recording: Default::default(),
         launcher: Some(notebook.clone()),
+        progress: Default::default(),
     });
     let placed = notebook.placed.lock().expect("the notebook").clone();
     (end, placed)

@@ -93,6 +93,7 @@ impl Project {
                 ..Recording::default()
             },
             launcher: Some(launcher.clone()),
+            progress: Default::default(),
         });
         let seconds = started.elapsed().as_secs_f64();
         std::env::set_current_dir(before).expect("leave the project");

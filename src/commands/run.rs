@@ -8,10 +8,11 @@ use weft_compiler::ast::Workflow;
 use weft_compiler::config::Config;
 use weft_compiler::program::Program;
 use weft_compiler::value::Value;
+use weft_executor::progress::ProgressMode;
 use weft_executor::resume::{explain, Fingerprint, ResumeOptions};
 use weft_executor::runtime::{run as run_workflow, Recording, RunEnd, RunRequest};
 
-use crate::cli::{ResumeFingerprint, RunArgs};
+use crate::cli::{ProgressArg, ResumeFingerprint, RunArgs};
 use crate::exit;
 use crate::load::{config_for, has_errors, load_and_analyze, report, workflow_arguments};
 
@@ -84,6 +85,12 @@ pub fn run(mut args: RunArgs) -> i32 {
         sequential: args.sequential,
         jobs: args.jobs,
         launcher: None,
+        progress: match args.progress {
+            ProgressArg::Auto => ProgressMode::Auto,
+            ProgressArg::Bar => ProgressMode::Bar,
+            ProgressArg::Lines => ProgressMode::Lines,
+            ProgressArg::None => ProgressMode::Off,
+        },
         recording: Recording {
             resume: ResumeOptions {
                 reuse: args.resume,

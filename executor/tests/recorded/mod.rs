@@ -106,6 +106,7 @@ pub fn run_with_config(
         jobs: None,
         recording,
         launcher: None,
+        progress: Default::default(),
     });
     std::env::set_current_dir(before).expect("leave the run directory");
     let runs = dir.path().join(".weft").join("runs");

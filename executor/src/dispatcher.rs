@@ -1,5 +1,9 @@
-//! The dispatcher: one loop over a channel of body requests and a channel of finished
-//! attempts, releasing ready tasks to resources (§6, §7, §8).
+//! The dispatcher: one loop over the bodies' requests and the attempts under way, releasing
+//! ready tasks to resources (§6, §7, §8).
+//!
+//! Each turn takes one event (an attempt's end, a batch of calls, a question of a body),
+//! then whatever else has already arrived, then schedules once. Attempts are futures polled
+//! on this loop; launchers put what blocks on tokio's workers.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -73,7 +77,8 @@ struct TaskState {
     nested: bool,
 }
 
-/// The end of one attempt, sent back by its tokio task.
+/// The end of one attempt: from its future on the dispatcher's loop, or from the thread of a
+/// nested workflow.
 pub enum Finished {
     Attempt {
         id: TaskId,
@@ -829,7 +834,7 @@ impl Dispatcher {
                 self.recorder.notes(),
             )
         });
-        // A hit that is cheap to restore ends here, without a task of its own (nor an
+        // A hit that is cheap to restore ends here, without a launch (nor an
         // attempt folder: making thousands of them is most of what a resume costs).
         if let Some(outcome) = probe.as_ref().and_then(|p| p.restore_now()) {
             self.ended_at_once(Finished::Attempt { id, outcome, dir });

@@ -98,7 +98,7 @@ pub struct Tracker {
     /// name the same files the same way again and again, and normalising a path (an absolute
     /// `PathBuf`, hashed component by component) costs more than the rest of registering a
     /// call. A datum never goes away, so an entry stays right as long as the base does.
-    by_spelling: HashMap<Box<str>, DatumId>,
+    by_spelling: foldhash::HashMap<Box<str>, DatumId>,
     spelling_base: PathBuf,
 }
 

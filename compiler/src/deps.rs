@@ -189,83 +189,107 @@ impl Tracker {
     /// Registers a call of `task` making these accesses, in program order.
     pub fn register(&mut self, task: TaskId, accesses: &[(DatumId, Direction)]) -> Registration {
         let mut deps = Vec::new();
-        let mut resolved = Vec::with_capacity(accesses.len());
-        for &(id, direction) in accesses {
-            let datum = &mut self.data[id.0 as usize];
-            datum.accessors.push(task);
-            let mut run_id = None;
-            let mut opens_run = false;
-            let (reads, writes) = match direction {
-                Direction::In => {
-                    deps.extend_from_slice(&datum.producers);
-                    datum.run = None;
-                    (Some(datum.version), None)
-                }
-                Direction::Out => {
-                    datum.version += 1;
-                    datum.producers.clear();
-                    datum.producers.push(task);
-                    datum.run = None;
-                    datum.exists = Some(true);
-                    (None, Some(datum.version))
-                }
-                Direction::InOut => {
-                    deps.extend_from_slice(&datum.producers);
-                    let read = datum.version;
-                    datum.version += 1;
-                    datum.producers.clear();
-                    datum.producers.push(task);
-                    datum.run = None;
-                    datum.exists = Some(true);
-                    (Some(read), Some(datum.version))
-                }
-                Direction::Concurrent | Direction::Commutative => {
-                    let kind = if direction == Direction::Concurrent {
-                        RunKind::Concurrent
-                    } else {
-                        RunKind::Commutative
-                    };
-                    match &mut datum.run {
-                        Some(run) if run.kind == kind => {
-                            deps.extend_from_slice(&run.base);
-                            run.members.push(task);
-                            datum.producers.push(task);
-                        }
-                        _ => {
-                            deps.extend_from_slice(&datum.producers);
-                            datum.run = Some(Run {
-                                kind,
-                                base: std::mem::take(&mut datum.producers),
-                                members: vec![task],
-                            });
-                            datum.version += 1;
-                            datum.producers = vec![task];
-                            opens_run = true;
-                        }
-                    }
-                    datum.exists = Some(true);
-                    run_id = Some(RunId {
-                        datum: id,
-                        version: datum.version,
-                    });
-                    (Some(datum.version - 1), Some(datum.version))
-                }
-            };
-            resolved.push(Resolved {
-                datum: id,
-                direction,
-                reads,
-                writes,
-                run: run_id,
-                opens_run,
-            });
-        }
-        deps.sort_unstable();
-        deps.dedup();
-        deps.retain(|d| *d != task);
+        let resolved = accesses
+            .iter()
+            .map(|&(datum, direction)| self.register_access(task, datum, direction, &mut deps))
+            .collect();
+        finish_deps(task, &mut deps);
         Registration {
             deps,
             accesses: resolved,
+        }
+    }
+
+    /// `register`'s dependencies only, into `deps` (cleared first): the planner registers a
+    /// million calls and keeps nothing else, so it spares the allocations.
+    pub fn register_deps(
+        &mut self,
+        task: TaskId,
+        accesses: &[(DatumId, Direction)],
+        deps: &mut Vec<TaskId>,
+    ) {
+        deps.clear();
+        for &(datum, direction) in accesses {
+            self.register_access(task, datum, direction, deps);
+        }
+        finish_deps(task, deps);
+    }
+
+    /// Registers one access of `task`, adding the tasks it waits for to `deps`.
+    fn register_access(
+        &mut self,
+        task: TaskId,
+        id: DatumId,
+        direction: Direction,
+        deps: &mut Vec<TaskId>,
+    ) -> Resolved {
+        let datum = &mut self.data[id.0 as usize];
+        datum.accessors.push(task);
+        let mut run_id = None;
+        let mut opens_run = false;
+        let (reads, writes) = match direction {
+            Direction::In => {
+                deps.extend_from_slice(&datum.producers);
+                datum.run = None;
+                (Some(datum.version), None)
+            }
+            Direction::Out => {
+                datum.version += 1;
+                datum.producers.clear();
+                datum.producers.push(task);
+                datum.run = None;
+                datum.exists = Some(true);
+                (None, Some(datum.version))
+            }
+            Direction::InOut => {
+                deps.extend_from_slice(&datum.producers);
+                let read = datum.version;
+                datum.version += 1;
+                datum.producers.clear();
+                datum.producers.push(task);
+                datum.run = None;
+                datum.exists = Some(true);
+                (Some(read), Some(datum.version))
+            }
+            Direction::Concurrent | Direction::Commutative => {
+                let kind = if direction == Direction::Concurrent {
+                    RunKind::Concurrent
+                } else {
+                    RunKind::Commutative
+                };
+                match &mut datum.run {
+                    Some(run) if run.kind == kind => {
+                        deps.extend_from_slice(&run.base);
+                        run.members.push(task);
+                        datum.producers.push(task);
+                    }
+                    _ => {
+                        deps.extend_from_slice(&datum.producers);
+                        datum.run = Some(Run {
+                            kind,
+                            base: std::mem::take(&mut datum.producers),
+                            members: vec![task],
+                        });
+                        datum.version += 1;
+                        datum.producers = vec![task];
+                        opens_run = true;
+                    }
+                }
+                datum.exists = Some(true);
+                run_id = Some(RunId {
+                    datum: id,
+                    version: datum.version,
+                });
+                (Some(datum.version - 1), Some(datum.version))
+            }
+        };
+        Resolved {
+            datum: id,
+            direction,
+            reads,
+            writes,
+            run: run_id,
+            opens_run,
         }
     }
 
@@ -292,6 +316,13 @@ impl Tracker {
         d.exists = Some(false);
         d.version
     }
+}
+
+/// A call's dependencies in increasing order, once each, without the call itself.
+fn finish_deps(task: TaskId, deps: &mut Vec<TaskId>) {
+    deps.sort_unstable();
+    deps.dedup();
+    deps.retain(|d| *d != task);
 }
 
 /// The absolute, normalised form of a path (`.` and `..` resolved lexically, without touching

@@ -76,8 +76,11 @@ struct Planner<'a, 'c> {
     docs: foldhash::HashMap<*const crate::ast::Task, Option<Arc<str>>>,
     /// Each datum's path as edge labels show it (relative to the base), made on first use.
     shown_paths: Vec<Option<Box<str>>>,
-    /// The accesses of the call being planned (a buffer kept between calls).
+    /// Buffers for the call being planned, kept between calls: its accesses, the producers
+    /// of what it reads (see `call_task`), its dependencies.
     accesses: Vec<(DatumId, Direction)>,
+    through: Vec<(TaskId, DatumId, u32)>,
+    deps: Vec<TaskId>,
     /// Paths whose existence was read from the disk: asking again means the body polls for
     /// something the run will do, which planning cannot foresee.
     asked_disk: std::collections::HashSet<PathBuf>,
@@ -107,7 +110,11 @@ impl Planner<'_, '_> {
             let relative = path.strip_prefix(&self.base).unwrap_or(path);
             relative.display().to_string().into_boxed_str()
         });
-        format!("{shown} v{version}")
+        let mut label = String::with_capacity(shown.len() + 12);
+        label.push_str(shown);
+        label.push_str(" v");
+        push_decimal(&mut label, u64::from(version));
+        label
     }
 
     /// The task producing a future, if the planner made it.
@@ -144,7 +151,8 @@ impl Backend for Planner<'_, '_> {
         // Which datum each dependency comes through, for the edge labels: the producers of
         // what each reading access reads, taken before the call registers its own writes;
         // the first access through which a producer is reached names the edge.
-        let mut through: Vec<(TaskId, DatumId, u32)> = Vec::new();
+        let mut through = std::mem::take(&mut self.through);
+        through.clear();
         for &(datum, direction) in &accesses {
             if direction.reads() {
                 let version = self.tracker.version(datum);
@@ -159,9 +167,10 @@ impl Backend for Planner<'_, '_> {
         // A stable sort keeps each producer's first access first.
         through.sort_by_key(|&(producer, ..)| producer);
         through.dedup_by_key(|&mut (producer, ..)| producer);
-        let registration = self.tracker.register(id, &accesses);
+        let mut deps = std::mem::take(&mut self.deps);
+        self.tracker.register_deps(id, &accesses, &mut deps);
         self.accesses = accesses;
-        for &dep in &registration.deps {
+        for &dep in &deps {
             let label = match through.binary_search_by_key(&dep, |&(producer, ..)| producer) {
                 Ok(at) => {
                     let (_, datum, version) = through[at];
@@ -182,7 +191,7 @@ impl Backend for Planner<'_, '_> {
             value.futures(&mut futures);
         }
         if !futures.is_empty() {
-            let mut linked: HashSet<TaskId> = registration.deps.iter().copied().collect();
+            let mut linked: HashSet<TaskId> = deps.iter().copied().collect();
             for future in futures {
                 if let Some(producer) = self.producer(future) {
                     if linked.insert(producer) {
@@ -195,6 +204,8 @@ impl Backend for Planner<'_, '_> {
                 }
             }
         }
+        self.through = through;
+        self.deps = deps;
         let value = result_value(call.task, || self.fresh_future(id));
         let rebind: Vec<(String, Value)> = written_json_params(call.task)
             .map(|(_, p)| (p.name.name.clone(), Value::Future(self.fresh_future(id))))
@@ -375,6 +386,8 @@ pub fn plan_workflow(
         docs: Default::default(),
         shown_paths: Vec::new(),
         accesses: Vec::new(),
+        through: Vec::new(),
+        deps: Vec::new(),
         asked_disk: std::collections::HashSet::new(),
         iterations: 0,
         check,
@@ -550,9 +563,19 @@ fn write_json_optional_str(
     }
 }
 
-/// A number in decimal, without going through `fmt`.
-fn write_json_number(out: &mut impl std::io::Write, mut n: u64) -> std::io::Result<()> {
-    let mut digits = [0u8; 20];
+fn write_json_number(out: &mut impl std::io::Write, n: u64) -> std::io::Result<()> {
+    out.write_all(decimal(n, &mut [0; 20]))
+}
+
+fn push_decimal(out: &mut String, n: u64) {
+    let mut digits = [0; 20];
+    // The digits are ASCII.
+    out.push_str(std::str::from_utf8(decimal(n, &mut digits)).unwrap_or_default());
+}
+
+/// A number's decimal digits, written into the end of `digits`, without going through `fmt`
+/// (the graph of a million calls writes millions of numbers).
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut start = digits.len();
     loop {
         start -= 1;
@@ -562,7 +585,7 @@ fn write_json_number(out: &mut impl std::io::Write, mut n: u64) -> std::io::Resu
             break;
         }
     }
-    out.write_all(&digits[start..])
+    &digits[start..]
 }
 
 fn dot_quote(s: &str) -> String {

@@ -134,3 +134,54 @@ pub fn result_value(task: &Task, mut fresh: impl FnMut() -> FutureId) -> Value {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::program::Program;
+
+    #[test]
+    fn paths_are_visited_in_order_to_their_depth() {
+        let program = Program::from_source(
+            std::path::Path::new("/p/main.wf"),
+            r#"
+task t(n: int, a: file, xs: out [[file]] depth 1, d: inout dir, ys: [file]) { shell "true" }
+workflow main() {}
+"#
+            .to_string(),
+        )
+        .unwrap_or_else(|d| panic!("does not parse: {d:?}"));
+        let task = program.root_module().task("t").expect("t");
+        let s = |text: &str| Value::str(text);
+        let mut args = IndexMap::new();
+        args.insert("n".to_string(), Value::Future(FutureId(4)));
+        args.insert("a".to_string(), s("a"));
+        args.insert(
+            "xs".to_string(),
+            Value::list(vec![s("x1"), Value::list(vec![s("too deep")]), s("x2")]),
+        );
+        args.insert("d".to_string(), s("dir"));
+        args.insert("ys".to_string(), Value::list(vec![]));
+        let mut visited = Vec::new();
+        for_each_path(task, &args, |p| {
+            visited.push((p.path.to_string(), p.direction, p.param, p.is_dir))
+        });
+        assert_eq!(
+            visited,
+            vec![
+                ("a".to_string(), Direction::In, 1, false),
+                ("x1".to_string(), Direction::Out, 2, false),
+                ("x2".to_string(), Direction::Out, 2, false),
+                ("dir".to_string(), Direction::InOut, 3, true),
+            ]
+        );
+        let data = call_data(task, &args);
+        let listed: Vec<_> = data
+            .paths
+            .iter()
+            .map(|p| (p.path.clone(), p.direction, p.param, p.is_dir))
+            .collect();
+        assert_eq!(listed, visited);
+        assert_eq!(data.futures, vec![FutureId(4)]);
+    }
+}

@@ -431,6 +431,45 @@ mod tests {
     }
 
     #[test]
+    fn spellings_are_remembered_per_base() {
+        let mut t = Tracker::new();
+        let here = t.datum(Path::new("/run"), "a.txt");
+        assert_eq!(t.datum(Path::new("/run"), "a.txt"), here);
+        assert_eq!(t.find(Path::new("/run"), "a.txt"), Some(here));
+        // The same spelling from another base is another file, and back again the first.
+        let there = t.datum(Path::new("/elsewhere"), "a.txt");
+        assert_ne!(there, here);
+        assert_eq!(t.find(Path::new("/elsewhere"), "a.txt"), Some(there));
+        assert_eq!(t.find(Path::new("/run"), "a.txt"), Some(here));
+        assert_eq!(t.datum(Path::new("/run"), "a.txt"), here);
+        assert_eq!(t.datum(Path::new("/"), "run/x/../a.txt"), here);
+        assert_eq!(t.find(Path::new("/run"), "b.txt"), None);
+    }
+
+    #[test]
+    fn registering_for_dependencies_only_gives_the_same_dependencies() {
+        let calls: Vec<Vec<(usize, Direction)>> = vec![
+            vec![(0, Out), (1, Out)],
+            vec![(0, In), (1, InOut)],
+            vec![(1, Concurrent)],
+            vec![(1, Concurrent), (0, In)],
+            vec![(1, In), (0, InOut), (0, In)],
+            vec![(1, Commutative)],
+            vec![(1, In)],
+        ];
+        let (mut full, d) = setup(&["a", "b"]);
+        let (mut lean, _) = setup(&["a", "b"]);
+        let mut deps = vec![99];
+        for (task, call) in calls.iter().enumerate() {
+            let accesses: Vec<_> = call.iter().map(|&(i, dir)| (d[i], dir)).collect();
+            let task = task as TaskId;
+            lean.register_deps(task, &accesses, &mut deps);
+            assert_eq!(deps, full.register(task, &accesses).deps, "call {task}");
+        }
+        assert_eq!(deps, vec![5]);
+    }
+
+    #[test]
     fn paths_are_normalised() {
         let (mut t, d) = setup(&["a/../b.txt"]);
         assert_eq!(t.datum(Path::new("/run"), "./b.txt"), d[0]);

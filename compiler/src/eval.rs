@@ -1463,3 +1463,84 @@ pub fn eval_pure(
 ) -> Result<Value, Interrupt> {
     Evaluator::new(program, NoBackend).eval_in(module, scope, expr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(frame: &Frame<'_>, name: &str) -> Option<i64> {
+        match frame.get(name) {
+            Some(Value::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_frame_shadows_replaces_and_forgets_as_scopes_do() {
+        let mut frame = Frame::new(0, vec![(Cow::Owned("x".to_string()), Value::Int(1))]);
+        frame.declare(Cow::Borrowed("y"), Value::Int(2));
+        frame.open_scope();
+        frame.declare(Cow::Borrowed("x"), Value::Int(10));
+        // Declared again in the same scope: replaced, not stacked.
+        frame.declare(Cow::Borrowed("x"), Value::Int(11));
+        assert_eq!(frame.vars.len(), 3);
+        assert_eq!(int(&frame, "x"), Some(11));
+        // Assignment reaches the innermost binding, and an outer one when none is inner.
+        *frame.get_mut("y").expect("y") = Value::Int(20);
+        frame.close_scope();
+        assert_eq!(int(&frame, "x"), Some(1));
+        assert_eq!(int(&frame, "y"), Some(20));
+        assert_eq!(frame.get("z"), None);
+    }
+
+    /// The value of `expr` in a program defining `fn`s, through a workflow's default value.
+    fn value_of(fns: &str, expr: &str) -> Result<Value, Interrupt> {
+        let text = format!("{fns}\nworkflow main(x: json = {expr}) {{}}\n");
+        let program = Program::from_source(std::path::Path::new("/p/main.wf"), text)
+            .unwrap_or_else(|d| panic!("does not parse: {d:?}"));
+        let workflow = program.entry_workflow(None).expect("main");
+        let default = workflow.params[0].default.as_ref().expect("a default");
+        Evaluator::new(&program, NoBackend).eval_in(program.root, &IndexMap::new(), default)
+    }
+
+    #[test]
+    fn loops_and_blocks_keep_their_variables_to_themselves() {
+        let f = r#"
+fn f(n: int) -> int {
+    let total = 0
+    for i in range(n) {
+        let sq = i * i
+        total += sq
+        if sq > 3 {
+            let total = -1
+            let sq = 0
+        }
+        total += sq
+    }
+    return total
+}"#;
+        assert_eq!(value_of(f, "f(4)").ok(), Some(Value::Int(28)));
+        let g = r#"
+fn g(xs: [int]) -> [int] {
+    let acc = []
+    for x in xs {
+        let x = x + 1
+        acc = acc + [x]
+    }
+    return acc
+}"#;
+        assert_eq!(
+            value_of(g, "g([1, 2])").ok(),
+            Some(Value::list(vec![Value::Int(2), Value::Int(3)]))
+        );
+        // A variable of a finished loop is gone.
+        let h = r#"
+fn h() -> int {
+    for i in range(2) {
+        let inner = i
+    }
+    return inner
+}"#;
+        assert!(matches!(value_of(h, "h()"), Err(Interrupt::Error(_))));
+    }
+}

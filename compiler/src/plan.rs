@@ -678,3 +678,126 @@ impl GroupTree {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(text: &str) -> Plan {
+        let program = Program::from_source(Path::new("/plan/main.wf"), text.to_string())
+            .unwrap_or_else(|d| panic!("does not parse: {d:?}"));
+        let workflow = program.entry_workflow(None).expect("a workflow");
+        plan_workflow(
+            &program,
+            program.root,
+            workflow,
+            IndexMap::new(),
+            Path::new("/plan"),
+            &mut |_, _| None,
+        )
+        .expect("plans")
+    }
+
+    fn labelled_edges(plan: &Plan) -> Vec<(TaskId, TaskId, &str)> {
+        plan.edges
+            .iter()
+            .map(|e| (e.from, e.to, e.label.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn an_edge_is_named_by_the_first_path_it_comes_through_and_made_once() {
+        let plan = plan_of(
+            r#"
+task both(a: out file, b: out file) -> int { shell "echo 1" }
+task read2(x: file, y: file, n: int) { shell "true" }
+workflow main() {
+    let n = both("d/../a.txt", "b.txt")
+    read2("b.txt", "./a.txt", n)
+    read2("a.txt", "b.txt", 1)
+}
+"#,
+        );
+        assert_eq!(
+            labelled_edges(&plan),
+            vec![(0, 1, "b.txt v1"), (0, 2, "a.txt v1")]
+        );
+    }
+
+    #[test]
+    fn results_give_edges_after_files_and_each_producer_once() {
+        let plan = plan_of(
+            r#"
+task num() -> int { shell "echo 1" }
+task write(o: out file) -> int { shell "echo 1" }
+task use(i: file, xs: [int]) { shell "true" }
+workflow main() {
+    let a = num()
+    let b = write("f")
+    use("f", [a, b, a])
+}
+"#,
+        );
+        assert_eq!(
+            labelled_edges(&plan),
+            vec![(1, 2, "f v1"), (0, 2, "result")]
+        );
+    }
+
+    #[test]
+    fn written_json_is_the_compact_json_serde_writes() {
+        let mut plan = Plan {
+            nodes: vec![PlanNode {
+                id: 7,
+                task: "t".to_string(),
+                module: 0,
+                doc: Some(Arc::from("says \"hi\"\n\tand é \u{1}")),
+                line: 12,
+                group: Some("g\\1".to_string()),
+                groups: vec!["g\\1".to_string()],
+            }],
+            edges: vec![PlanEdge {
+                from: 0,
+                to: 18446744073709551615,
+                label: "dir/a b.txt v3".to_string(),
+            }],
+            ..Plan::default()
+        };
+        plan.sync = Some(SyncPoint {
+            line: 3,
+            file: PathBuf::from("/plan/main.wf"),
+            reason: "why".to_string(),
+        });
+        let mut written = Vec::new();
+        plan.write_json(&mut written).expect("writes");
+        let expected = serde_json::json!({
+            "nodes": [{
+                "id": 7,
+                "task": "t",
+                "group": "g\\1",
+                "line": 12,
+                "doc": "says \"hi\"\n\tand é \u{1}",
+            }],
+            "edges": [{"from": 0, "to": 18446744073709551615u64, "label": "dir/a b.txt v3"}],
+            "sync": {"line": 3, "reason": "why"},
+        });
+        assert_eq!(
+            String::from_utf8(written).expect("UTF-8"),
+            format!("{expected}\n")
+        );
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        let mut digits = [0; 20];
+        assert_eq!(decimal(0, &mut digits), b"0");
+        assert_eq!(decimal(1907, &mut digits), b"1907");
+        assert_eq!(
+            decimal(u64::MAX, &mut digits),
+            u64::MAX.to_string().as_bytes()
+        );
+        let mut text = String::from("v");
+        push_decimal(&mut text, 42);
+        assert_eq!(text, "v42");
+    }
+}

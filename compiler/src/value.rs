@@ -265,6 +265,23 @@ mod tests {
     }
 
     #[test]
+    fn display_text_is_appended_in_place() {
+        let mut out = String::from("f");
+        for value in [
+            Value::Int(-12),
+            Value::str("/x"),
+            Value::Float(2.0),
+            Value::Null,
+            Value::list(vec![Value::str("a"), Value::Bool(true)]),
+        ] {
+            let before = out.len();
+            value.write_display_text(&mut out);
+            assert_eq!(out[before..], value.display_text());
+        }
+        assert_eq!(out, r#"f-12/x2.0null["a",true]"#);
+    }
+
+    #[test]
     fn collections_print_as_compact_json() {
         let mut m = IndexMap::new();
         m.insert(

@@ -1,7 +1,7 @@
-//! `phases`: the million-call program planned inside this process, each phase timed, to
-//! see where `weft graph`'s time and memory go without a profiler. A second table plans
-//! variants of the program (the loops alone; calls without file parameters) to split the
-//! planning phase by layer: the evaluator, the calls, the file dependencies.
+//! `phases`: the million-call program planned inside this process, each phase timed as
+//! `weft graph` runs it, to see where its time and memory go without a profiler. A second
+//! table plans variants of the program (the loops alone; calls without file parameters) to
+//! split the planning phase by layer: the evaluator, the calls, the file dependencies.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -50,13 +50,12 @@ pub fn run(args: PlanArgs) -> Result<(), String> {
     phase("planning (evaluator + dependencies)", start);
     let (nodes, edges) = (plan.nodes.len(), plan.edges.len());
 
+    // As `weft graph` does: the JSON text streamed from the plan, never a JSON value.
     let start = Instant::now();
-    let json = plan.to_json();
-    phase("graph to a JSON value", start);
-
-    let start = Instant::now();
-    let text = format!("{json}\n");
-    phase("JSON value to text", start);
+    let mut text = Vec::new();
+    plan.write_json(&mut text)
+        .map_err(|e| format!("cannot write the graph's JSON: {e}"))?;
+    phase("graph to JSON text (Plan::write_json)", start);
 
     let start = Instant::now();
     let graph = dir.path().join("graph.json");
@@ -65,7 +64,6 @@ pub fn run(args: PlanArgs) -> Result<(), String> {
 
     let start = Instant::now();
     drop(text);
-    drop(json);
     drop(plan);
     drop(program);
     phase("freeing the graph and its JSON", start);

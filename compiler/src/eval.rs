@@ -612,7 +612,17 @@ impl<'p, B: Backend> Evaluator<'p, B> {
                 NumberValue::Float(f) => Value::Float(f),
             }),
             ExprKind::Str(s) => {
-                let mut out = String::new();
+                // Room for the text and a short value per interpolation: most strings are
+                // then built without growing.
+                let room = s
+                    .parts
+                    .iter()
+                    .map(|part| match part {
+                        StrPart::Text(t) => t.len(),
+                        StrPart::Interp(_) => 8,
+                    })
+                    .sum();
+                let mut out = String::with_capacity(room);
                 for part in &s.parts {
                     match part {
                         StrPart::Text(t) => out.push_str(t),

@@ -423,3 +423,45 @@ fn a_host_that_stops_answering_is_lost_after_the_keep_alives() {
         "stderr:\n{stderr}"
     );
 }
+
+#[test]
+fn a_replicated_task_runs_once_on_every_host() {
+    if !ssh_hosts() {
+        return;
+    }
+    let config = ssh_config(&[
+        host("weft-host1", 1, ""),
+        host("weft-host2", 1, ""),
+        host("weft-host3", 1, ""),
+    ]);
+    // Each run notes its worker (its parent process) in a file no call declares, and writes
+    // the call's out file: the last run's is the call's.
+    let workflow = r#"
+task setup(o: out file) {
+    replicated
+    shell "echo $PPID >> replicas.log; echo $PPID > {{o}}"
+}
+
+task after(i: file, o: out file) {
+    shell "cat {{i}} > {{o}}"
+}
+
+workflow main() {
+    setup("last.txt")
+    after("last.txt", "copy.txt")
+}
+"#;
+    let dir = project(workflow, &config);
+    let output = run_in(dir.path(), &[], LIMIT);
+    assert_status(&output, 0);
+    let log = std::fs::read_to_string(dir.path().join("replicas.log")).unwrap();
+    let workers: Vec<&str> = log.lines().collect();
+    assert_eq!(workers.len(), 3, "{log}");
+    assert_eq!(workers.iter().collect::<BTreeSet<_>>().len(), 3, "{log}");
+    let last = std::fs::read_to_string(dir.path().join("last.txt")).unwrap();
+    assert_eq!(last.trim(), workers[2]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("copy.txt")).unwrap(),
+        last
+    );
+}

@@ -557,7 +557,7 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     // -----------------------------------------------------------------------------------------
 
     /// The value with every future inside it resolved (waited for).
-    #[inline]
+    #[inline(always)]
     pub fn need(&mut self, value: Value, span: Span) -> Result<Value, Interrupt> {
         if !value.contains_future() {
             return Ok(value);
@@ -587,8 +587,10 @@ impl<'p, B: Backend> Evaluator<'p, B> {
     // -----------------------------------------------------------------------------------------
 
     /// The value of an expression. Names and numbers, the operands of most operators, are
-    /// answered here, inlined where they are needed; the rest goes through `eval_node`.
-    #[inline]
+    /// answered here, inlined where they are needed (forced: the compiler will not inline it
+    /// into the large `eval_node` by itself, and a call returns its `Result` through memory);
+    /// the rest goes through `eval_node`.
+    #[inline(always)]
     pub fn eval(&mut self, expr: &Expr) -> Result<Value, Interrupt> {
         match &expr.kind {
             ExprKind::Number(n) => Ok(match n.value {

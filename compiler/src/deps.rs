@@ -98,7 +98,7 @@ pub struct Tracker {
     /// name the same files the same way again and again, and normalising a path (an absolute
     /// `PathBuf`, hashed component by component) costs more than the rest of registering a
     /// call. A datum never goes away, so an entry stays right as long as the base does.
-    by_spelling: foldhash::HashMap<Box<str>, DatumId>,
+    by_spelling: foldhash::HashMap<Spelling, DatumId>,
     spelling_base: PathBuf,
 }
 
@@ -121,14 +121,14 @@ impl Tracker {
             Some(id) => *id,
             None => self.insert(key),
         };
-        self.by_spelling.insert(path.into(), id);
+        self.by_spelling.insert(Spelling::new(path), id);
         id
     }
 
     /// The datum of a spelling already met with the same base.
     fn spelled(&self, base: &Path, path: &str) -> Option<DatumId> {
         if self.spelling_base.as_os_str() == base.as_os_str() {
-            self.by_spelling.get(path).copied()
+            self.by_spelling.get(path.as_bytes()).copied()
         } else {
             None
         }
@@ -318,6 +318,63 @@ impl Tracker {
     }
 }
 
+/// A path as the program spelled it, kept inline when short (most are): finding one among
+/// thousands then compares bytes already at hand instead of chasing a pointer for each.
+#[derive(Clone, Debug)]
+enum Spelling {
+    Short {
+        len: u8,
+        bytes: [u8; SHORT_SPELLING],
+    },
+    Long(Box<[u8]>),
+}
+
+const SHORT_SPELLING: usize = 22;
+
+impl Spelling {
+    fn new(path: &str) -> Spelling {
+        let text = path.as_bytes();
+        if text.len() <= SHORT_SPELLING {
+            let mut bytes = [0; SHORT_SPELLING];
+            bytes[..text.len()].copy_from_slice(text);
+            Spelling::Short {
+                len: text.len() as u8,
+                bytes,
+            }
+        } else {
+            Spelling::Long(text.into())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Spelling::Short { len, bytes } => &bytes[..usize::from(*len)],
+            Spelling::Long(bytes) => bytes,
+        }
+    }
+}
+
+// Hashed and compared as its bytes, so that a map of spellings is searched by `&[u8]`.
+impl std::borrow::Borrow<[u8]> for Spelling {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::hash::Hash for Spelling {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for Spelling {
+    fn eq(&self, other: &Spelling) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Spelling {}
+
 /// A call's dependencies in increasing order, once each, without the call itself.
 fn finish_deps(task: TaskId, deps: &mut Vec<TaskId>) {
     deps.sort_unstable();
@@ -444,6 +501,25 @@ mod tests {
         assert_eq!(t.datum(Path::new("/run"), "a.txt"), here);
         assert_eq!(t.datum(Path::new("/"), "run/x/../a.txt"), here);
         assert_eq!(t.find(Path::new("/run"), "b.txt"), None);
+    }
+
+    #[test]
+    fn long_and_short_spellings_are_found() {
+        let mut t = Tracker::new();
+        let long = "a/very/long/directory/name/and/a/file.txt";
+        let short = "b.txt";
+        let exactly = "c".repeat(SHORT_SPELLING);
+        let ids: Vec<_> = [long, short, exactly.as_str()]
+            .iter()
+            .map(|p| t.datum(Path::new("/run"), p))
+            .collect();
+        assert_eq!(t.find(Path::new("/run"), long), Some(ids[0]));
+        assert_eq!(t.find(Path::new("/run"), short), Some(ids[1]));
+        assert_eq!(t.find(Path::new("/run"), &exactly), Some(ids[2]));
+        assert_eq!(t.find(Path::new("/run"), "b.tx"), None);
+        assert_eq!(Spelling::new(long).as_bytes(), long.as_bytes());
+        assert!(matches!(Spelling::new(&exactly), Spelling::Short { .. }));
+        assert!(matches!(Spelling::new(long), Spelling::Long(_)));
     }
 
     #[test]

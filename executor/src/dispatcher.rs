@@ -1512,12 +1512,20 @@ impl Dispatcher {
         }
         if ok {
             // What only a call yet to run needs: a run of a million calls keeps little of
-            // each done one (its name and site stay for messages, its files for the record
-            // of who wrote what).
+            // each done one. Its name and site stay for messages; a failed or cancelled
+            // call keeps its files, to name the writer of a version that never came.
             let state = &mut self.tasks[id];
-            state.sub.args = IndexMap::new();
+            let sub = &mut state.sub;
+            sub.args = IndexMap::new();
+            sub.files = Vec::new();
+            sub.deps = Vec::new();
+            sub.returns = Vec::new();
+            sub.json_outs = Vec::new();
+            sub.groups = Vec::new();
             state.reservations = Vec::new();
             state.user_reads = Vec::new();
+            state.commutative = Vec::new();
+            state.replicas = Vec::new();
         }
         // Removals first: a body `write` waits for a pending removal of its path.
         if !self.deletes.is_empty() {

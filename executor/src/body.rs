@@ -143,7 +143,7 @@ impl RuntimeBackend {
 
     fn key(&mut self, path: &str) -> (FileKey, PathBuf) {
         let datum = self.tracker.datum(&self.base, path);
-        ((self.body, datum), normalise(&self.base, path))
+        ((self.body, datum), self.tracker.path(datum).to_path_buf())
     }
 
     /// Waits for every task the body submitted; the next exception raised outside groups.

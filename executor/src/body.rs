@@ -55,10 +55,11 @@ pub struct RuntimeBackend {
     nowait_groups: HashMap<String, GroupId>,
     tasks: HashMap<*const weft_compiler::ast::Task, Arc<weft_compiler::ast::Task>>,
     output: Output,
-    /// Calls not handed over yet, and when the first of them was made.
+    /// Calls not handed over yet, each with its record, and when the first was made.
     batch: Vec<(Submission, TaskRecord)>,
-    shown_files: ShownFiles,
     batch_since: Option<Instant>,
+    /// Source files as the records show them.
+    shown_files: ShownFiles,
 }
 
 impl RuntimeBackend {

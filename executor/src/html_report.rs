@@ -378,16 +378,7 @@ fn context(record: &RunRecord) -> Context {
     if let Some(config) = &record.config_file {
         summary.push(("Configuration".to_string(), config.display().to_string()));
     }
-    let all_statuses = [
-        TaskStatus::Done,
-        TaskStatus::Cached,
-        TaskStatus::Failed,
-        TaskStatus::Ignored,
-        TaskStatus::Raised,
-        TaskStatus::Cancelled,
-        TaskStatus::Unfinished,
-    ];
-    let counts = all_statuses
+    let counts = TaskStatus::ALL
         .iter()
         .map(|s| Count {
             status: s.as_str(),
@@ -396,7 +387,7 @@ fn context(record: &RunRecord) -> Context {
         })
         .filter(|c| c.count > 0)
         .collect();
-    let legend = all_statuses
+    let legend = TaskStatus::ALL
         .iter()
         .map(|s| Count {
             status: s.as_str(),

@@ -76,6 +76,17 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
+    /// Every status, in the order summaries list them.
+    pub const ALL: [TaskStatus; 7] = [
+        TaskStatus::Done,
+        TaskStatus::Cached,
+        TaskStatus::Failed,
+        TaskStatus::Ignored,
+        TaskStatus::Raised,
+        TaskStatus::Cancelled,
+        TaskStatus::Unfinished,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Unfinished => "unfinished",
@@ -271,15 +282,7 @@ impl RunRecord {
     /// How many calls ended each way.
     pub fn counts(&self) -> IndexMap<&'static str, usize> {
         let mut counts = IndexMap::new();
-        for status in [
-            TaskStatus::Done,
-            TaskStatus::Cached,
-            TaskStatus::Failed,
-            TaskStatus::Ignored,
-            TaskStatus::Raised,
-            TaskStatus::Cancelled,
-            TaskStatus::Unfinished,
-        ] {
+        for status in TaskStatus::ALL {
             let n = self.tasks.iter().filter(|t| t.status == status).count();
             counts.insert(status.as_str(), n);
         }
@@ -372,15 +375,7 @@ impl RunRecord {
         for (from, to) in self.edges() {
             out.push_str(&format!("    n{from} --> n{to}\n"));
         }
-        for status in [
-            TaskStatus::Done,
-            TaskStatus::Cached,
-            TaskStatus::Failed,
-            TaskStatus::Ignored,
-            TaskStatus::Raised,
-            TaskStatus::Cancelled,
-            TaskStatus::Unfinished,
-        ] {
+        for status in TaskStatus::ALL {
             out.push_str(&format!(
                 "    classDef {} fill:{}\n",
                 status.as_str(),
